@@ -1,0 +1,69 @@
+"""The `kassi` command line: a thin face over the engine.
+
+Each command area lives in its own module with a ``register(app)`` function; ``COMMAND_MODULES``
+lists them in the order they appear in ``kassi --help``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from kassi_app import __version__
+from kassi_app.errors import KassiError
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "kassi_app.cli.doctor",
+    "kassi_app.cli.bench",
+)
+
+app = typer.Typer(
+    name="kassi",
+    help="Catch the performance regression a code change brings before it ships.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"kassi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """kassi: A/B load tests a change with real k6 and judges it with statistics."""
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def main() -> None:
+    """Console-script entry point: known errors become one line on stderr and their exit code."""
+    try:
+        code = app(standalone_mode=False)
+    except KassiError as exc:
+        err_console.print(f"[red]kassi: {exc}[/red]", highlight=False)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("kassi: aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)

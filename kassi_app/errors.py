@@ -1,0 +1,21 @@
+"""The error types every face maps to an exit code and a one-line message."""
+
+from __future__ import annotations
+
+
+class KassiError(Exception):
+    """An error with a message meant for the user (no traceback needed)."""
+
+    exit_code = 1
+
+
+class BadInput(KassiError):
+    """The user's input cannot be used: refused before any load is sent (exit 2)."""
+
+    exit_code = 2
+
+
+class InfrastructureError(KassiError):
+    """Something kassi depends on failed (target, k6, git, store): the run is INCONCLUSIVE (exit 3)."""
+
+    exit_code = 3
