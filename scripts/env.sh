@@ -25,7 +25,6 @@ fi
 if [ ! -x .venv/bin/python ]; then
   py="$(pick_python)"
   echo "kassi: creating .venv with: $py" >&2
-  env ${py% *} >/dev/null 2>&1 || true
   eval "$py -m venv .venv"
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v 'is ignored' >&2 || true
