@@ -1,0 +1,38 @@
+"""The built-in driver: deterministic, takes the furthest-reaching legal move at every step.
+
+It sees exactly what any other driver sees (the legal actions) and moves only through
+``Governor.step``; it prefers, after a verdict, to extend an INCONCLUSIVE run while it may, then
+to explain, then to conclude.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kassi_app.governance.governor import Governor, StepOutcome
+
+PREFERENCE = (
+    "begin", "read_change", "prepare_load", "start_targets", "drive_load", "collect", "judge",
+    "extend_load", "explain", "abort", "conclude",
+)
+MAX_STEPS = 64
+"""A bound on the loop: the graph has no unbounded cycle, so a longer run is a bug, not a long run."""
+
+
+def drive(
+    governor: Governor,
+    first_inputs: Mapping[str, Any],
+    on_step: Callable[[StepOutcome], None] = lambda _: None,
+) -> list[StepOutcome]:
+    """Step ``governor`` to its end; ``first_inputs`` go to the entry action (the run request)."""
+    outcomes: list[StepOutcome] = []
+    for _ in range(MAX_STEPS):
+        legal = [spec.name for spec in governor.legal_actions()]
+        if not legal:
+            break
+        action = min(legal, key=PREFERENCE.index)
+        outcome = governor.step(action, dict(first_inputs) if not outcomes else {})
+        outcomes.append(outcome)
+        on_step(outcome)
+    return outcomes

@@ -1,0 +1,435 @@
+"""The live side of one run: the resources Burr state cannot hold, and the work of each phase.
+
+Burr state holds what a run *knows* (JSON values, sealed into the ledger step by step); this
+session holds what a run *has*: worktrees, target processes, proxies, the store, the k6 results.
+Each phase method does one phase's work and returns the JSON-friendly facts for the state. The
+graph in ``graph.py`` decides which phase may run when; nothing here decides order.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tomllib
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kassi_app.change import ChangedEndpoint, ChangeSet, all_endpoints, changed_endpoints
+from kassi_app.endpoint import Endpoint
+from kassi_app.errors import BadInput, InfrastructureError, KassiError
+from kassi_app.events import AccessEvent, LogEvent, Variant
+from kassi_app.hosts import check_url_allowed
+from kassi_app.home import kassi_home
+from kassi_app.judge import JudgeSettings, Slo, Verdict, inconclusive, judge_ab, judge_live
+from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
+from kassi_app.openapi import load_openapi, operations, parse_openapi
+from kassi_app.target import RunningTarget, TargetSpec, checkout, resolve_ref, start_target
+from kassi_app.target.spec import SPEC_FILE
+from kassi_app.target.worktree import git
+from kassi_app.telemetry.logparse import LogParser
+from kassi_app.telemetry.proxy import AccessLogProxy
+from kassi_app.telemetry.queries import AccessEventsQuery, RouteStatsQuery, TopErrorsQuery
+from kassi_app.telemetry.store import SQLiteStore
+from kassi_app.workflow.request import RunRequest
+
+K6_MARGIN_S = 60.0
+"""Slack on top of a block's planned duration before the k6 runner gives up on it."""
+
+T = TypeVar("T")
+
+
+def new_run_id() -> str:
+    """Sortable and unique: UTC time to the second plus random hex."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+@dataclass
+class Side:
+    """One variant under load: where its service listens, and (A/B) the running target."""
+
+    variant: Variant
+    host: str
+    port: int
+    target: RunningTarget | None = None
+    parser: LogParser | None = None
+
+
+@dataclass
+class PhaseTimer:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.monotonic() - started, 3)
+
+
+class RunSession:
+    """One run's resources. ``close()`` (also called by ``conclude``) stops and removes everything."""
+
+    def __init__(self, home: Path | None = None, store: SQLiteStore | None = None) -> None:
+        self.home = home or kassi_home()
+        self.run_id = new_run_id()
+        self.run_dir = self.home / "runs" / self.run_id
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.store = store or SQLiteStore(self.home / "kassi.db")
+        self.timer = PhaseTimer()
+        self.failure: KassiError | None = None
+        self.request: RunRequest | None = None
+        self.spec: TargetSpec | None = None
+        self.openapi: dict[str, Any] | None = None
+        self.changes = ChangeSet([], [], [])
+        self.endpoints: list[Endpoint] = []
+        self.background: list[Endpoint] = []
+        self.profile = LoadProfile()
+        self.rounds = 2
+        self.script: Path | None = None
+        self.sides: list[Side] = []
+        self.blocks: list[dict[str, Any]] = []
+        self.logs: list[LogEvent] = []
+        self._logs_stored = 0
+        self.verdict: Verdict | None = None
+        self.record: dict[str, Any] = {}
+        self._stack = ExitStack()
+
+    # ---- helpers -----------------------------------------------------------------------------
+    def guarded(self, name: str, work: Callable[[], T]) -> T:
+        """Run one phase's work, timing it and remembering the first kassi error (for the exit code)."""
+        with self.timer.phase(name):
+            try:
+                return work()
+            except KassiError as exc:
+                self.failure = self.failure or exc
+                raise
+
+    @property
+    def req(self) -> RunRequest:
+        if self.request is None:
+            raise BadInput("the run has not begun")
+        return self.request
+
+    # ---- phases ------------------------------------------------------------------------------
+    def begin(self, request: RunRequest) -> dict[str, Any]:
+        """Validate the request before anything starts: refs, kassi.toml, URL allowlist, endpoints."""
+        self.request = request
+        if request.segments < 1:
+            raise BadInput("--segments must be at least 1")
+        if request.mode == "ab":
+            repo = request.repo
+            if repo is None or not repo.is_dir():
+                raise BadInput(f"not a folder: {repo}")
+            resolved = {ref: resolve_ref(repo, ref) for ref in (request.base, request.head)}
+            self.spec = TargetSpec.parse(_toml_at(repo, request.head))
+            facts: dict[str, Any] = {"repo": str(repo), "refs": resolved}
+        else:
+            if not request.url:
+                raise BadInput("a live run needs --url")
+            check_url_allowed(request.url, request.allow_hosts)
+            if not request.endpoints:
+                raise BadInput("a live run needs at least one --endpoint 'METHOD /route'")
+            try:
+                self.endpoints = [Endpoint.parse(text) for text in request.endpoints]
+            except ValueError as exc:
+                raise BadInput(str(exc)) from None
+            self.spec = None
+            facts = {"url": request.url}
+        self._apply_load_settings()
+        return {"run_id": self.run_id, "mode": request.mode, **facts}
+
+    def _apply_load_settings(self) -> None:
+        defaults = self.spec.load_defaults if self.spec else None
+        over = self.req.load
+
+        def pick(name: str) -> Any:
+            value = getattr(over, name)
+            return value if value is not None else getattr(defaults or self.profile, name, None)
+
+        try:
+            self.profile = LoadProfile(
+                low_vus=int(pick("low_vus")),
+                high_vus=int(pick("high_vus")),
+                low_duration_s=float(pick("low_duration_s")),
+                high_duration_s=float(pick("high_duration_s")),
+                changed_share=1.0 - defaults.background_weight if defaults else self.profile.changed_share,
+            )
+        except ValueError as exc:
+            raise BadInput(f"load settings: {exc}") from None
+        rounds = over.rounds if over.rounds is not None else (defaults.rounds if defaults else 2)
+        if rounds < 1:
+            raise BadInput("--rounds must be at least 1")
+        self.rounds = rounds
+
+    def read_change(self) -> dict[str, Any]:
+        """The changed endpoints (A/B: from the diff; live: as given) and the background mix."""
+        req = self.req
+        if req.mode == "ab":
+            assert req.repo is not None
+            self.changes = changed_endpoints(req.repo, req.base, req.head)
+            self.endpoints = [c.endpoint for c in self.changes.endpoints if c.change != "removed"]
+            self.openapi = self._spec_openapi(req.repo, req.head)
+            known = operations(self.openapi) if self.openapi else [r.endpoint for r in all_endpoints(
+                req.repo, req.head)]
+        else:
+            self.openapi = load_openapi(req.openapi, req.allow_hosts) if req.openapi else None
+            known = operations(self.openapi) if self.openapi else list(self.endpoints)
+            unknown = [str(e) for e in self.endpoints if self.openapi and e not in known]
+            if unknown:
+                raise BadInput(f"endpoint not in the OpenAPI spec: {', '.join(unknown)}")
+        self.background = [e for e in known if e not in self.endpoints]
+        if not self.endpoints and not self.background:
+            raise BadInput("nothing to load: the change touches no endpoint and the service lists none")
+        return {
+            "changed": [c.to_json() for c in self.changes.endpoints],
+            "endpoints": [str(e) for e in self.endpoints],
+            "background": [str(e) for e in self.background],
+            "files": self.changes.files,
+        }
+
+    def _spec_openapi(self, repo: Path, ref: str) -> dict[str, Any] | None:
+        """The spec file kassi.toml names, as it is at ``ref`` (the user's tree may differ)."""
+        assert self.spec is not None
+        if self.spec.openapi_file is None:
+            return None
+        name = self.spec.openapi_file
+        return parse_openapi(git(repo, "show", f"{ref}:{name}"), f"{name} at {ref}")
+
+    def prepare_load(self) -> dict[str, Any]:
+        """Render the k6 script for the endpoints and background mix, and validate it with k6 inspect."""
+        plan = LoadPlan(self.endpoints, self.background, self.profile, self.openapi)
+        self.script = self.run_dir / "load.js"
+        self.script.write_text(render_script(plan), encoding="utf-8")
+        needs = validate_script(self.script)
+        return {
+            "script": str(self.script),
+            "profile": {
+                "low_vus": self.profile.low_vus,
+                "high_vus": self.profile.high_vus,
+                "low_duration_s": self.profile.low_duration_s,
+                "high_duration_s": self.profile.high_duration_s,
+                "changed_share": self.profile.changed_share,
+            },
+            "rounds": self.rounds,
+            "block_duration_s": needs.total_duration_s,
+            "max_vus": needs.max_vus,
+        }
+
+    def start_targets(self) -> dict[str, Any]:
+        """A/B: a worktree and a started service per ref; live: the given URL. Proxies come per load."""
+        req = self.req
+        if req.mode == "live":
+            assert req.url is not None
+            host, port = check_url_allowed(req.url, req.allow_hosts)
+            self.sides = [Side("live", host, port)]
+            return {"live": req.url}
+        assert req.repo is not None
+        out: dict[str, Any] = {}
+        refs: tuple[tuple[Variant, str], ...] = (("base", req.base), ("head", req.head))
+        for variant, ref in refs:
+            workdir = self._stack.enter_context(checkout(req.repo, ref))
+            spec = TargetSpec.load(workdir)
+            parser = LogParser(self.run_id, variant, self._keep_log)
+            self._stack.callback(parser.close)
+            target = self._stack.enter_context(start_target(spec, workdir, parser.on_line))
+            self.sides.append(Side(variant, "127.0.0.1", target.port, target, parser))
+            out[variant] = {"ref": ref, "url": target.base_url}
+        return out
+
+    def _keep_log(self, event: LogEvent) -> None:
+        self.logs.append(event)  # list.append is atomic: reader threads of both targets call this
+
+    def _flush_logs(self) -> None:
+        """Write the log events captured since the last flush to the store (one batch)."""
+        fresh = self.logs[self._logs_stored :]
+        self._logs_stored += len(fresh)
+        if fresh:
+            self.store.write_logs(fresh)
+
+    def drive_load(self, rounds: int) -> dict[str, Any]:
+        """Drive the same k6 load at every side in interleaved blocks (A B A B ...), each block
+        through a fresh access-log proxy that is drained before the block's result is kept."""
+        if self.script is None or not self.sides:
+            raise InfrastructureError("no load script or no target to load")
+        routes = [e.route for e in (*self.endpoints, *self.background)]
+        block_s = self.profile.low_duration_s + self.profile.high_duration_s + self.profile.graceful_stop_s
+        new_blocks: list[dict[str, Any]] = []
+        for _ in range(rounds):
+            for side in self.sides:
+                block = len(self.blocks)
+                result = self._one_block(side, block, routes, block_s)
+                summary = {"block": block, "variant": side.variant, **_k6_figures(result)}
+                self.blocks.append(summary)
+                new_blocks.append(summary)
+        return {"blocks": new_blocks, "total_blocks": len(self.blocks)}
+
+    def _one_block(self, side: Side, block: int, routes: list[str], block_s: float) -> K6Result:
+        assert self.script is not None
+        if side.target is not None:
+            side.target.check_alive()
+        proxy = AccessLogProxy(side.host, side.port, self.run_id, side.variant, routes, self._keep_access)
+        proxy_port = proxy.start()
+        try:
+            result = run_segmented(
+                self.script,
+                self.req.segments,
+                env={"BASE_URL": f"http://127.0.0.1:{proxy_port}", "KASSI_BLOCK": str(block)},
+                workdir=self.run_dir / f"k6-block{block:02d}-{side.variant}",
+                timeout_s=block_s + self.profile.setup_timeout_s + K6_MARGIN_S,
+            )
+        finally:
+            proxy.stop()
+        if side.target is not None:
+            side.target.check_alive()
+        return result
+
+    def _keep_access(self, events: Sequence[AccessEvent]) -> None:
+        self.store.write_access(events)
+
+    def collect(self) -> dict[str, Any]:
+        """Per variant and route: requests, status classes, p50/p95/p99 and top errors (store queries)."""
+        self._flush_logs()
+        stats = self.store.ask(RouteStatsQuery(run_id=self.run_id))
+        errors = self.store.ask(TopErrorsQuery(run_id=self.run_id, limit=3))
+        telemetry: dict[str, dict[str, Any]] = {}
+        for s in stats:
+            telemetry.setdefault(s.variant, {})[s.route] = {
+                "requests": s.count,
+                "2xx": s.status_2xx,
+                "4xx": s.status_4xx,
+                "429": s.status_429,
+                "5xx": s.status_5xx,
+                "p50_ms": round(s.p50, 3),
+                "p95_ms": round(s.p95, 3),
+                "p99_ms": round(s.p99, 3),
+                "top_errors": [],
+            }
+        for e in errors:
+            route = telemetry.get(e.variant, {}).get(e.route)
+            if route is not None:
+                route["top_errors"].append({"error": e.error, "count": e.count})
+        if not telemetry:
+            raise InfrastructureError("the proxy recorded no requests: the load never reached the service")
+        return {"telemetry": telemetry}
+
+    def judge(self) -> dict[str, Any]:
+        """The statistical verdict over the run's access events, with root cause from the logs."""
+        events = self.store.ask(AccessEventsQuery(run_id=self.run_id))
+        settings = JudgeSettings.from_dict(self.spec.judge) if self.spec else JudgeSettings()
+        slo = Slo(p95_ms=self.spec.slo.p95_ms, error_rate=self.spec.slo.error_rate) if self.spec else Slo()
+        users = (self.profile.low_vus, self.profile.high_vus)
+        roots = [str(s.target.workdir) for s in self.sides if s.target is not None]
+        if self.req.mode == "ab":
+            self.verdict = judge_ab(
+                events, self.changes.endpoints, settings, logs=self.logs, hunks=self.changes.hunks,
+                slo=slo, stage_users=users, repo_roots=roots,
+            )
+        else:
+            self.verdict = judge_live(events, self.endpoints, settings, slo, logs=self.logs)
+        return {"verdict_class": self.verdict.cls, "reason": self.verdict.reason}
+
+    def explain(self) -> dict[str, Any]:
+        """The deterministic written analysis of the verdict (sections Summary ... Recommendation)."""
+        if self.verdict is None:
+            raise InfrastructureError("no verdict to explain")
+        analysis = self.verdict.analysis()
+        (self.run_dir / "analysis.md").write_text(analysis, encoding="utf-8")
+        root = self.verdict.root_cause
+        return {"root_cause": root.to_dict() if root else None, "analysis_file": str(self.run_dir / "analysis.md")}
+
+    def abort(self, reason: str) -> dict[str, Any]:
+        """The run cannot be judged: an explicit INCONCLUSIVE verdict with the reason."""
+        self.verdict = inconclusive(reason)
+        return {"verdict_class": self.verdict.cls, "reason": reason}
+
+    def conclude(self, ledger: Mapping[str, Any]) -> dict[str, Any]:
+        """Stop and remove everything, then write the run record (run.json and the store)."""
+        with self.timer.phase("cleanup"):
+            self._stack.close()
+        self._flush_logs()
+        verdict = self.verdict or inconclusive("the run ended before a verdict")
+        self.verdict = verdict
+        self.record = self.build_record(ledger)
+        (self.run_dir / "run.json").write_text(json.dumps(self.record, indent=2, default=str), encoding="utf-8")
+        self.store.put_run(self.run_id, self.record)
+        return {"verdict_class": verdict.cls, "record": str(self.run_dir / "run.json")}
+
+    def close(self) -> None:
+        self._stack.close()
+
+    # ---- the run record ------------------------------------------------------------------------
+    def build_record(self, ledger: Mapping[str, Any]) -> dict[str, Any]:
+        req = self.request
+        loads: dict[str, dict[str, Any]] = {}
+        for block in self.blocks:
+            per = loads.setdefault(block["variant"], {"requests": 0, "duration_s": 0.0, "blocks": []})
+            per["requests"] += block["requests"]
+            per["duration_s"] = round(per["duration_s"] + block["duration_s"], 3)
+            per["blocks"].append(block)
+        telemetry = self.collect()["telemetry"] if self.blocks and self._has_events() else {}
+        return {
+            "run_id": self.run_id,
+            "mode": req.mode if req else None,
+            "request": _request_facts(req),
+            "endpoints": [c.to_json() for c in self.changes.endpoints]
+            or [{"method": e.method, "route": e.route} for e in self.endpoints],
+            "background": [str(e) for e in self.background],
+            "load": loads,
+            "telemetry": telemetry,
+            "verdict": self.verdict.to_dict() if self.verdict else None,
+            "failure": str(self.failure) if self.failure else None,
+            "timings_s": dict(self.timer.seconds),
+            "ledger": dict(ledger),
+        }
+
+    def _has_events(self) -> bool:
+        try:
+            return bool(self.store.ask(RouteStatsQuery(run_id=self.run_id)))
+        except Exception:  # the record must be written even when the store is the thing that failed
+            return False
+
+
+def _toml_at(repo: Path, ref: str) -> dict[str, Any]:
+    """kassi.toml as committed at ``ref``."""
+    try:
+        text = git(repo, "show", f"{ref}:{SPEC_FILE}")
+    except InfrastructureError:
+        raise BadInput(f"no {SPEC_FILE} at {ref} in {repo}: kassi needs it to start the service") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{SPEC_FILE} at {ref} is not valid TOML: {exc}") from None
+
+
+def _k6_figures(result: K6Result) -> dict[str, Any]:
+    metrics = result.summary.get("metrics", {})
+    duration = metrics.get("http_req_duration", {})
+    failed = metrics.get("http_req_failed", {})
+    return {
+        "requests": result.requests,
+        "duration_s": round(result.duration_s, 3),
+        "exit_code": result.exit_code,
+        "k6_p50_ms": duration.get("med"),
+        "k6_p95_ms": duration.get("p(95)"),
+        "k6_failed_rate": failed.get("value"),
+    }
+
+
+def _request_facts(req: RunRequest | None) -> dict[str, Any]:
+    if req is None:
+        return {}
+    return {
+        "repo": str(req.repo) if req.repo else None,
+        "base": req.base,
+        "head": req.head,
+        "url": req.url,
+        "endpoints": list(req.endpoints),
+        "segments": req.segments,
+    }
+
