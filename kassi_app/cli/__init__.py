@@ -17,7 +17,12 @@ from kassi_app.errors import KassiError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "kassi_app.cli.doctor",
+    "kassi_app.cli.endpoints",
+    "kassi_app.cli.run",
     "kassi_app.cli.bench",
+    "kassi_app.cli.telemetry",
+    "kassi_app.cli.governance",
+    "kassi_app.cli.load",
 )
 
 app = typer.Typer(
