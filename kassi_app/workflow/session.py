@@ -40,6 +40,7 @@ from kassi_app.workflow.request import RunRequest
 K6_MARGIN_S = 60.0
 """Slack on top of a block's planned duration before the k6 runner gives up on it."""
 
+MAX_SEGMENTS = 16
 T = TypeVar("T")
 
 
@@ -120,8 +121,8 @@ class RunSession:
     def begin(self, request: RunRequest) -> dict[str, Any]:
         """Validate the request before anything starts: refs, kassi.toml, URL allowlist, endpoints."""
         self.request = request
-        if request.segments < 1:
-            raise BadInput("--segments must be at least 1")
+        if not 1 <= request.segments <= MAX_SEGMENTS:
+            raise BadInput(f"--segments must be at least 1 and at most {MAX_SEGMENTS}")
         if request.mode == "ab":
             repo = request.repo
             if repo is None or not repo.is_dir():

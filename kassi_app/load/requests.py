@@ -1,0 +1,145 @@
+"""One concrete request shape per endpoint, read from the OpenAPI spec (or guessed without one).
+
+Path parameters are resolved at run time by the k6 script's ``setup()`` from the service's own
+collection route (``/api/owners`` for ``/api/owners/{id}``), because ids the service really has
+exercise the real code path; the spec's examples (or a typed default) are the fallback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kassi_app.endpoint import Endpoint
+from kassi_app.load.samples import JsonValue, SchemaResolver
+
+_PARAM = re.compile(r"\{([^}/]+)\}")
+_JSON_TYPES = ("application/json", "application/problem+json")
+
+
+@dataclass(frozen=True)
+class PathParam:
+    name: str
+    collection: str | None
+    """Route template to GET for real values (earlier parameters filled in), or None."""
+    fallback: JsonValue
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    endpoint: Endpoint
+    group: str
+    weight: float
+    path_params: tuple[PathParam, ...]
+    query: dict[str, JsonValue]
+    headers: dict[str, str]
+    body: str | None
+    content_type: str | None
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """The shape the k6 runtime reads (see runtime.js)."""
+        return {
+            "method": self.endpoint.method,
+            "route": self.endpoint.route,
+            "group": self.group,
+            "params": [{"name": p.name, "collection": p.collection, "fallback": p.fallback}
+                       for p in self.path_params],
+            "query": self.query,
+            "headers": self.headers,
+            "body": self.body,
+            "contentType": self.content_type,
+        }
+
+
+def route_key(route: str) -> str:
+    """A route with parameter names erased, so ``/o/{id}`` and ``/o/{ownerId}`` match."""
+    return _PARAM.sub("{}", route.rstrip("/") or "/")
+
+
+class SpecIndex:
+    """Operations of one OpenAPI (3.x or Swagger 2) document, looked up by endpoint."""
+
+    def __init__(self, spec: dict[str, Any] | None) -> None:
+        self.spec: dict[str, Any] = spec or {}
+        self.resolver = SchemaResolver(self.spec)
+        self._paths: dict[str, tuple[str, dict[str, Any]]] = {}
+        for template, item in (self.spec.get("paths") or {}).items():
+            if isinstance(item, dict):
+                self._paths[route_key(template)] = (template, item)
+
+    def operation(self, endpoint: Endpoint) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+        """The spec's route template, the operation (empty if unknown), its parameters (path-item too)."""
+        found = self._paths.get(route_key(endpoint.route))
+        if found is None:
+            return endpoint.route, {}, []
+        template, item = found
+        op = item.get(endpoint.method.lower())
+        op = op if isinstance(op, dict) else {}
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for raw in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
+            param, _ = self.resolver.deref(raw)
+            if isinstance(param, dict) and "name" in param:
+                merged[(str(param.get("in")), str(param["name"]))] = param
+        return template, op, list(merged.values())
+
+    def has_get(self, route: str) -> bool:
+        found = self._paths.get(route_key(route))
+        return found is not None and isinstance(found[1].get("get"), dict)
+
+    def param_value(self, param: dict[str, Any]) -> JsonValue:
+        """The spec's example for a parameter, else a value its schema allows."""
+        if "example" in param:
+            return param["example"]
+        examples = param.get("examples")
+        if isinstance(examples, dict) and examples:
+            first, _ = self.resolver.deref(next(iter(examples.values())))
+            if isinstance(first, dict) and "value" in first:
+                return first["value"]
+        schema = param.get("schema") or {k: v for k, v in param.items() if k in ("type", "format", "enum")}
+        return self.resolver.example(schema, seq=False)
+
+    def body(self, op: dict[str, Any], params: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+        """``(json text, content type)`` of the request body, or ``(None, None)`` if it takes none."""
+        body_param = next((p for p in params if p.get("in") == "body"), None)  # Swagger 2
+        if body_param is not None:
+            return json.dumps(self.resolver.example(body_param.get("schema", {}))), "application/json"
+        request_body, _ = self.resolver.deref(op.get("requestBody"))
+        content = request_body.get("content") if isinstance(request_body, dict) else None
+        if not isinstance(content, dict) or not content:
+            return None, None
+        media_type = next((m for m in content if m in _JSON_TYPES or m.endswith("+json")), None)
+        if media_type is None:
+            return None, None
+        media = content[media_type] or {}
+        if "example" in media:
+            return json.dumps(media["example"]), media_type
+        examples = media.get("examples")
+        if isinstance(examples, dict) and examples:
+            first, _ = self.resolver.deref(next(iter(examples.values())))
+            if isinstance(first, dict) and "value" in first:
+                return json.dumps(first["value"]), media_type
+        return json.dumps(self.resolver.example(media.get("schema", {}))), media_type
+
+
+def build_request(index: SpecIndex, endpoint: Endpoint, group: str, weight: float) -> RequestSpec:
+    template, op, params = index.operation(endpoint)
+    by_name = {str(p["name"]): p for p in params if p.get("in") == "path"}
+    spec_names = _PARAM.findall(template)  # same positions as the endpoint's, maybe other names
+    path_params = []
+    for position, match in enumerate(_PARAM.finditer(endpoint.route)):
+        name = match.group(1)
+        prefix = endpoint.route[: match.start()].rstrip("/")
+        usable = bool(prefix) and not prefix.endswith("}") and (not index.spec or index.has_get(prefix))
+        spec_param = by_name.get(spec_names[position]) if position < len(spec_names) else None
+        fallback = index.param_value(spec_param) if spec_param else 1
+        path_params.append(PathParam(name, prefix if usable else None, fallback))
+    query = {str(p["name"]): index.param_value(p) for p in params
+             if p.get("in") == "query" and p.get("required")}
+    headers = {str(p["name"]): str(index.param_value(p)) for p in params
+               if p.get("in") == "header" and p.get("required")}
+    body, content_type = index.body(op, params)
+    if body is None and endpoint.method in ("POST", "PUT", "PATCH") and not op:
+        body, content_type = "{}", "application/json"  # no spec: an empty JSON object beats no body
+    return RequestSpec(endpoint, group, weight, tuple(path_params), query, headers, body, content_type)

@@ -1,0 +1,162 @@
+"""End to end through the real CLI: real git worktrees, real services, real k6, real proxy.
+
+One short A/B run of the write-lock demo (the full-length runs are `kassi bench accuracy`), plus
+the ways a run must fail: bad input before any load (exit 2) and infrastructure failing mid-run
+(INCONCLUSIVE, exit 3), each ending with a sealed ledger that verifies and nothing left running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kassi_app.demos import init_demo
+from tests.workflow.conftest import SHORT_LOAD, Kassi
+
+pytestmark = pytest.mark.e2e
+
+
+def _assert_sealed_and_clean(kassi: Kassi, record: dict[str, object]) -> None:
+    ledger = record["ledger"]
+    assert isinstance(ledger, dict) and ledger["sealed"] is True
+    verified = kassi("verify", str(record["run_id"]), "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    worktrees = subprocess.run(["git", "worktree", "list"], capture_output=True, text=True, check=False)
+    assert "kassi" not in worktrees.stdout
+
+
+def test_write_lock_demo_is_a_regression_with_its_root_cause(kassi: Kassi, tmp_path: Path) -> None:
+    repo = init_demo("sqlite-write-lock", tmp_path / "demo").path
+    code, record, stderr = kassi.run_json("--repo", str(repo), *SHORT_LOAD)
+    assert code == 1, stderr
+    verdict = record["verdict"]
+    assert verdict["class"] == "REGRESSION"
+    flagged = {(r["method"], r["route"]) for r in verdict["routes"] if r["class"] == "REGRESSION"}
+    assert flagged == {("POST", "/api/loans")}
+    assert "database is locked" in verdict["root_cause"]["summary"]
+    assert verdict["root_cause"]["introduced_by_change"] is True
+    assert record["telemetry"]["head"]["/api/loans"]["5xx"] > 0
+    assert record["telemetry"]["base"]["/api/loans"]["5xx"] == 0
+    assert record["load"]["base"]["requests"] > 0 and record["load"]["head"]["requests"] > 0
+    for section in ("## Summary", "## Affected endpoints", "## Root cause", "## Evidence", "## Recommendation"):
+        assert section in verdict["analysis"]
+    _assert_sealed_and_clean(kassi, record)
+    worktrees = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True,
+                               check=True)
+    assert len(worktrees.stdout.strip().splitlines()) == 1  # only the repo itself
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--base", "no-such-ref"), "unknown git ref 'no-such-ref'"),
+        (("--base", "--upload-pack=evil"), "not a valid git ref"),
+        (("--segments", "0"), "--segments must be at least 1"),
+    ],
+)
+def test_bad_input_is_refused_before_any_load(kassi: Kassi, tmp_path: Path, args: tuple[str, ...],
+                                              message: str) -> None:
+    repo = init_demo("healthy-refactor", tmp_path / "demo").path
+    code, record, stderr = kassi.run_json("--repo", str(repo), *args)
+    assert code == 2, stderr
+    assert message in record["verdict"]["reason"]
+    assert record["verdict"]["class"] == "INCONCLUSIVE"
+    assert record["load"] == {}
+    _assert_sealed_and_clean(kassi, record)
+
+
+def test_not_a_git_repo_and_disallowed_host(kassi: Kassi, tmp_path: Path) -> None:
+    code, record, _ = kassi.run_json("--repo", str(tmp_path))
+    assert code == 2 and "not a git repository" in record["verdict"]["reason"]
+    code, record, _ = kassi.run_json("--url", "http://api.example.com", "--endpoint", "GET /x")
+    assert code == 2 and "--allow-host api.example.com" in record["verdict"]["reason"]
+    usage = kassi("run", "--repo", str(tmp_path), "--rounds", "lots")
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+DYING_APP = textwrap.dedent('''
+    """A stdlib service whose head version exits after a few requests (a crash mid-run)."""
+    import os, sys
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    LIMIT = int(os.environ.get("DIE_AFTER", "0"))
+    served = 0
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            global served
+            served += 1
+            if LIMIT and served > LIMIT and self.path != "/health":
+                print("fatal: out of file handles, exiting", file=sys.stderr, flush=True)
+                os._exit(70)
+            body = b'{"ok": true}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+''')
+SPEC = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+        "paths": {"/api/items": {"get": {"responses": {"200": {"description": "ok"}}}}}}
+
+
+def _dying_repo(path: Path) -> Path:
+    path.mkdir()
+    (path / "app.py").write_text(DYING_APP)
+    (path / "openapi.json").write_text(json.dumps(SPEC))
+
+    def commit(die_after: int, message: str) -> None:
+        (path / "kassi.toml").write_text(textwrap.dedent(f'''
+            [target]
+            start = "{{python}} app.py {{port}}"
+            health = "/health"
+            openapi_file = "openapi.json"
+            [target.env]
+            DIE_AFTER = "{die_after}"
+        '''))
+        subprocess.run(["git", "-C", str(path), "add", "-A"], check=True)
+        subprocess.run(["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm",
+                        message], check=True)
+
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    commit(0, "base")
+    commit(40, "head: crash after 40 requests")
+    return path
+
+
+def test_target_dying_mid_run_is_inconclusive(kassi: Kassi, tmp_path: Path) -> None:
+    repo = _dying_repo(tmp_path / "dying")
+    code, record, stderr = kassi.run_json("--repo", str(repo), *SHORT_LOAD, "--rounds", "2")
+    assert code == 3, stderr
+    reason = record["verdict"]["reason"]
+    assert "target died mid-run" in reason and "out of file handles" in reason
+    assert record["telemetry"]["base"]["/api/items"]["requests"] > 0  # what was collected is kept
+    _assert_sealed_and_clean(kassi, record)
+
+
+def test_k6_crashing_is_inconclusive(kassi: Kassi, tmp_path: Path) -> None:
+    # Stands in for a k6 binary that crashes: it passes `k6 inspect` through to the real binary and
+    # dies on `k6 run`, the way a k6 panic would.
+    from kassi_app.doctor import k6_binary
+
+    real = k6_binary()
+    fake = tmp_path / "k6"
+    fake.write_text(f'#!/bin/sh\nif [ "$1" = run ]; then echo "panic: runtime error" >&2; exit 2; fi\n'
+                    f'exec "{real}" "$@"\n')
+    fake.chmod(0o755)
+    repo = init_demo("healthy-refactor", tmp_path / "demo").path
+    code, record, stderr = kassi.run_json("--repo", str(repo), *SHORT_LOAD, KASSI_K6=str(fake))
+    assert code == 3, stderr
+    assert "panic: runtime error" in record["verdict"]["reason"]
+    _assert_sealed_and_clean(kassi, record)
+    assert os.environ.get("KASSI_K6") is None
