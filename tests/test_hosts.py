@@ -25,7 +25,7 @@ def test_refused_host_is_never_resolved(monkeypatch: pytest.MonkeyPatch) -> None
         raise AssertionError("DNS lookup attempted")
 
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
-    with pytest.raises(BadInput, match="--allow-host api.example.com"):
+    with pytest.raises(BadInput, match=r"--allow-host api\.example\.com"):
         check_url_allowed("http://api.example.com:8080/x")
 
 

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kassi_app.cli.endpoints",
     "kassi_app.cli.run",
     "kassi_app.cli.bench",
+    "kassi_app.cli.bench_runs",
     "kassi_app.cli.telemetry",
     "kassi_app.cli.governance",
     "kassi_app.cli.load",

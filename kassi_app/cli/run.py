@@ -14,8 +14,8 @@ from rich.table import Table
 
 from kassi_app.errors import BadInput
 from kassi_app.governance.governor import StepOutcome
-from kassi_app.judge import exit_code_for
-from kassi_app.workflow import BeginInputs, LoadOverrides, RunRequest, RunSession, drive, open_run
+from kassi_app.workflow import LoadOverrides, RunRequest, RunSession
+from kassi_app.workflow.runner import run_request
 
 STATUS_STYLE = {"ok": "green", "failed": "red", "refused": "yellow"}
 
@@ -23,46 +23,22 @@ STATUS_STYLE = {"ok": "green", "failed": "red", "refused": "yellow"}
 def execute(request: RunRequest, as_json: bool, console: Console | None = None) -> int:
     """Run ``request`` to its sealed end; print the record; return the documented exit code."""
     console = console or Console(stderr=as_json)
-    session = RunSession()
-    governor = open_run(session)
 
-    def show(outcome: StepOutcome) -> None:
+    def show(session: RunSession, outcome: StepOutcome) -> None:
         style = STATUS_STYLE[outcome.status]
         seconds = session.timer.seconds.get(outcome.action)
         took = f" {seconds:.1f}s" if seconds is not None else ""
         note = f" — {outcome.reason}" if outcome.reason else ""
         console.print(f"[{style}]{outcome.card:>18} · {outcome.action}{took}[/{style}]{note}", highlight=False)
 
-    console.print(f"kassi run {session.run_id} ({request.mode})", highlight=False)
-    try:
-        with console.status("running…", spinner="dots"):
-            drive(governor, BeginInputs.from_request(request).model_dump(), show)
-    finally:
-        session.close()
-    record = finalize_record(session, governor.ledger.head, governor.ledger.count, governor.ledger.sealed)
+    console.print(f"kassi run ({request.mode})", highlight=False)
+    with console.status("running…", spinner="dots"):
+        outcome = run_request(request, show)
     if as_json:
-        typer.echo(json.dumps(record, indent=2, default=str))
+        typer.echo(json.dumps(outcome.record, indent=2, default=str))
     else:
-        render_human(record, console)
-    if isinstance(session.failure, BadInput):
-        return BadInput.exit_code
-    verdict = record.get("verdict") or {}
-    return exit_code_for(verdict.get("class", "INCONCLUSIVE"))
-
-
-def finalize_record(session: RunSession, head: str, entries: int, sealed: bool) -> dict[str, Any]:
-    """The run record with the sealed ledger's head (known only after the last step)."""
-    record = session.record or session.build_record({})
-    record["ledger"] = {
-        "path": str(session.run_dir / "ledger.jsonl"),
-        "head": head,
-        "entries": entries,
-        "sealed": sealed,
-    }
-    record["timings_s"] = dict(session.timer.seconds)
-    (session.run_dir / "run.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
-    session.store.put_run(session.run_id, record)
-    return record
+        render_human(outcome.record, console)
+    return outcome.exit_code
 
 
 def render_human(record: dict[str, Any], console: Console) -> None:

@@ -12,6 +12,7 @@ legal moves between them.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -154,7 +155,7 @@ def build_specs(session: RunSession) -> list[ActionSpec[Any]]:
 
 
 def build_moves() -> list[Move]:
-    chain = [Move(a, b) for a, b in zip(PHASE_ORDER, PHASE_ORDER[1:], strict=False)]
+    chain = [Move(a, b) for a, b in itertools.pairwise(PHASE_ORDER)]
     return [
         *chain,
         Move("judge", "explain", when=_judged),

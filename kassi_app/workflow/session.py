@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import secrets
-import tomllib
 import time
+import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kassi_app.change import ChangedEndpoint, ChangeSet, all_endpoints, changed_endpoints
+from kassi_app.change import ChangeSet, all_endpoints, changed_endpoints
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput, InfrastructureError, KassiError
 from kassi_app.events import AccessEvent, LogEvent, Variant
-from kassi_app.hosts import check_url_allowed
 from kassi_app.home import kassi_home
+from kassi_app.hosts import check_url_allowed
 from kassi_app.judge import JudgeSettings, Slo, Verdict, inconclusive, judge_ab, judge_live
 from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.openapi import load_openapi, operations, parse_openapi

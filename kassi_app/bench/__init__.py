@@ -1,0 +1,1 @@
+"""End-to-end benchmarks over the demo catalogue: accuracy (kassi-bench) and sensitivity."""

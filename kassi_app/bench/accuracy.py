@@ -1,0 +1,129 @@
+"""kassi-bench: every demo, N times, end to end; scored against the catalogue's expectations.
+
+A fault run is correct when the run's class is the expected one, every expected route is flagged,
+and (for faults with an error) the root cause names the expected error. A control run is a false
+alarm when it ends REGRESSION, DEGRADING or THROTTLED.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from kassi_app.demos import CATALOGUE, Demo, init_demo
+from kassi_app.endpoint import Endpoint
+from kassi_app.workflow.request import RunRequest
+from kassi_app.workflow.runner import run_request
+
+ALARMS = frozenset({"REGRESSION", "DEGRADING", "THROTTLED"})
+
+
+@dataclass(frozen=True)
+class RunScore:
+    scenario: str
+    rep: int
+    expected: str
+    got: str
+    detected: bool
+    localised: bool
+    class_ok: bool
+    root_cause_ok: bool | None
+    false_alarm: bool
+    wall_s: float
+    run_id: str
+    reason: str
+
+    @property
+    def correct(self) -> bool:
+        if self.expected == "HEALTHY":
+            return not self.false_alarm and self.got == "HEALTHY"
+        return self.class_ok and self.localised and self.root_cause_ok is not False
+
+
+def flagged_routes(verdict: dict[str, Any]) -> set[Endpoint]:
+    return {Endpoint(r["method"], r["route"]) for r in verdict.get("routes", []) if r.get("class") in ALARMS}
+
+
+def score(demo: Demo, rep: int, record: dict[str, Any], wall_s: float) -> RunScore:
+    verdict = record.get("verdict") or {}
+    got = str(verdict.get("class", "INCONCLUSIVE"))
+    flagged = flagged_routes(verdict)
+    root = verdict.get("root_cause") or {}
+    root_text = " ".join(str(root.get(k) or "") for k in ("summary", "error")).lower()
+    return RunScore(
+        scenario=demo.name,
+        rep=rep,
+        expected=demo.expected,
+        got=got,
+        detected=got in ALARMS,
+        localised=set(demo.flagged) <= flagged if demo.flagged else not flagged,
+        class_ok=got == demo.expected,
+        root_cause_ok=(demo.root_cause.lower() in root_text) if demo.root_cause else None,
+        false_alarm=demo.expected == "HEALTHY" and got in ALARMS,
+        wall_s=round(wall_s, 2),
+        run_id=str(record.get("run_id", "")),
+        reason=str(verdict.get("reason", "")),
+    )
+
+
+def run_demo_once(demo: Demo, rep: int, home: Path | None = None) -> RunScore:
+    folder = Path(tempfile.mkdtemp(prefix=f"kassi-bench-{demo.name}-"))
+    try:
+        repo = init_demo(demo.name, folder / "repo")
+        started = time.monotonic()
+        outcome = run_request(RunRequest(mode="ab", repo=repo.path, base=repo.base, head=repo.head), home=home)
+        return score(demo, rep, outcome.record, time.monotonic() - started)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_accuracy(
+    reps: int,
+    names: Sequence[str] = (),
+    on_score: Callable[[RunScore], None] = lambda _: None,
+    home: Path | None = None,
+) -> list[RunScore]:
+    """Interleave scenarios within each rep, so slow drift of the machine spreads over all of them."""
+    demos = [CATALOGUE[n] for n in names] if names else list(CATALOGUE.values())
+    scores: list[RunScore] = []
+    for rep in range(reps):
+        for demo in demos:
+            result = run_demo_once(demo, rep, home)
+            scores.append(result)
+            on_score(result)
+    return scores
+
+
+def summarise(scores: Sequence[RunScore]) -> dict[str, Any]:
+    """Per scenario and overall: counts of correct, detected, localised, class, root cause; wall time."""
+    by: dict[str, list[RunScore]] = {}
+    for s in scores:
+        by.setdefault(s.scenario, []).append(s)
+
+    def block(group: Sequence[RunScore]) -> dict[str, Any]:
+        faults = [s for s in group if s.expected != "HEALTHY"]
+        with_cause = [s for s in faults if s.root_cause_ok is not None]
+        return {
+            "runs": len(group),
+            "correct": sum(s.correct for s in group),
+            "detected": sum(s.detected for s in faults),
+            "faults": len(faults),
+            "localised": sum(s.localised for s in faults),
+            "class_ok": sum(s.class_ok for s in group),
+            "root_cause_ok": sum(bool(s.root_cause_ok) for s in with_cause),
+            "with_root_cause": len(with_cause),
+            "false_alarms": sum(s.false_alarm for s in group),
+            "median_wall_s": round(statistics.median(s.wall_s for s in group), 1) if group else 0.0,
+        }
+
+    return {
+        "scenarios": {name: block(group) for name, group in by.items()},
+        "overall": block(scores),
+        "runs": [asdict(s) | {"correct": s.correct} for s in scores],
+    }

@@ -1,0 +1,22 @@
+from flask import Blueprint, jsonify
+
+from shop.storage import PRODUCTS
+
+catalog_bp = Blueprint("catalog", __name__)
+
+
+@catalog_bp.get("/products")
+def products():
+    return jsonify(sorted(PRODUCTS.values(), key=lambda p: p["name"]))
+
+
+def product_count():
+    return jsonify({"count": len(PRODUCTS)})
+
+
+catalog_bp.add_url_rule("/products/count", view_func=product_count)
+
+
+@catalog_bp.get("/products/<slug>")
+def product(slug: str):
+    return jsonify(PRODUCTS[slug])

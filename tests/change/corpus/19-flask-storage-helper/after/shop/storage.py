@@ -1,0 +1,25 @@
+import json
+from pathlib import Path
+
+DATA = Path(__file__).with_name("data")
+PRODUCTS: dict[str, dict] = {}
+
+
+def all_orders() -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(DATA.glob("order-*.json"))]
+
+
+def load_order(order_id: int) -> dict | None:
+    path = DATA / f"order-{order_id}.json"
+    if not path.exists():
+        return None
+    order = json.loads(path.read_text())
+    order.setdefault("status", "new")
+    return order
+
+
+def save_order(order: dict) -> dict:
+    order_id = len(list(DATA.glob("order-*.json"))) + 1
+    order["id"] = order_id
+    (DATA / f"order-{order_id}.json").write_text(json.dumps(order))
+    return order
