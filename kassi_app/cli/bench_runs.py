@@ -11,8 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kassi_app.bench.accuracy import RunScore, run_accuracy, summarise
-from kassi_app.bench.sensitivity import DEFAULT_SHIFTS, ShiftResult, run_sensitivity
 from kassi_app.cli.bench import bench_app
 from kassi_app.home import kassi_home
 
@@ -33,6 +31,8 @@ def accuracy(
 ) -> None:
     """kassi-bench: every demo REPS times end to end; detection, localisation, class, root cause,
     false alarms on controls, wall time per run."""
+    from kassi_app.bench.accuracy import RunScore, run_accuracy, summarise
+
     console = Console()
 
     def progress(s: RunScore) -> None:
@@ -68,6 +68,8 @@ def sensitivity(
     out: Annotated[Path | None, typer.Option(help="Where to write the JSON results.")] = None,
 ) -> None:
     """The smallest real median-latency shift detected at default settings (control must stay HEALTHY)."""
+    from kassi_app.bench.sensitivity import DEFAULT_SHIFTS, ShiftResult, run_sensitivity
+
     console = Console()
 
     def progress(r: ShiftResult) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,15 +13,19 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from kassi_app.errors import BadInput
-from kassi_app.governance.governor import StepOutcome
-from kassi_app.workflow import LoadOverrides, RunRequest, RunSession
-from kassi_app.workflow.runner import run_request
+from kassi_app.workflow.request import LoadOverrides, RunRequest
+
+if TYPE_CHECKING:
+    from kassi_app.governance.governor import StepOutcome
+    from kassi_app.workflow.session import RunSession
 
 STATUS_STYLE = {"ok": "green", "failed": "red", "refused": "yellow"}
 
 
 def execute(request: RunRequest, as_json: bool, console: Console | None = None) -> int:
     """Run ``request`` to its sealed end; print the record; return the documented exit code."""
+    from kassi_app.workflow.runner import run_request  # the engine loads only when a run starts
+
     console = console or Console(stderr=as_json)
 
     def show(session: RunSession, outcome: StepOutcome) -> None:

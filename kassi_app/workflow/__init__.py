@@ -1,8 +1,5 @@
-"""kassi's governed workflow: the Burr graph of phases, the run session, and the autopilot."""
+"""kassi's governed workflow: the Burr graph of phases (``graph``), the run session (``session``),
+the autopilot (``autopilot``) and the in-process runner (``runner``).
 
-from kassi_app.workflow.autopilot import drive
-from kassi_app.workflow.graph import BeginInputs, new_governed_run, open_run
-from kassi_app.workflow.request import LoadOverrides, RunRequest
-from kassi_app.workflow.session import RunSession
-
-__all__ = ["BeginInputs", "LoadOverrides", "RunRequest", "RunSession", "drive", "new_governed_run", "open_run"]
+Import the submodules directly; this package stays light so the CLI starts fast.
+"""

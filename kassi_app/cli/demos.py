@@ -1,0 +1,114 @@
+"""`kassi demo list` and `kassi demo init NAME DIR`: the demo catalogue as ready-to-run git repos."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kassi_app.cli.bench import bench_app
+from kassi_app.cli.run import execute
+from kassi_app.demos import CATALOGUE, demo_by_name, init_demo
+from kassi_app.demos.check import check_demo
+from kassi_app.workflow.request import RunRequest
+
+demo_app = typer.Typer(help="Demo targets with one known fault (or none) each.", no_args_is_help=True)
+
+
+@demo_app.command("list")
+def list_demos() -> None:
+    """List the demos with the verdict kassi should reach and the routes it should flag."""
+    table = Table(title="kassi demos")
+    for column in ("name", "framework", "expected", "flagged routes", "root cause", "change"):
+        table.add_column(column, overflow="fold")
+    for demo in CATALOGUE.values():
+        table.add_row(demo.name, demo.service.framework, demo.expected,
+                      "\n".join(str(e) for e in demo.flagged) or "-", demo.root_cause or "-", demo.summary)
+    Console().print(table)
+
+
+@demo_app.command("init")
+def init(
+    name: Annotated[str, typer.Argument(help="Demo name (see `kassi demo list`).")],
+    directory: Annotated[Path, typer.Argument(help="Where to write the repo (absent or empty).")],
+) -> None:
+    """Write demo NAME as a git repo: base commit (tag `base`), the change on top (tag `head`)."""
+    repo = init_demo(name, directory)
+    typer.echo(f"{name}: {repo.path}\n  base {repo.base}\n  head {repo.head}")
+
+
+@demo_app.command("run")
+def run_demo(
+    name: Annotated[str, typer.Argument(help="Demo name (see `kassi demo list`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run record as one JSON object.")] = False,
+    keep: Annotated[bool, typer.Option(help="Keep the demo repo (its path is printed).")] = False,
+) -> None:
+    """Write demo NAME into a temporary folder and run kassi on its change (A/B, default load).
+
+    `kassi demo NAME` is the same. Exit codes as `kassi run`.
+    """
+    demo = demo_by_name(name)
+    folder = Path(tempfile.mkdtemp(prefix=f"kassi-demo-{demo.name}-"))
+    try:
+        repo = init_demo(demo.name, folder / "repo")
+        Console(stderr=as_json).print(
+            f"demo {demo.name}: {demo.summary} (expected: {demo.expected}"
+            + (f" on {', '.join(str(e) for e in demo.flagged)}" if demo.flagged else "") + ")",
+            highlight=False,
+        )
+        code = execute(RunRequest(mode="ab", repo=repo.path, base=repo.base, head=repo.head), as_json)
+    finally:
+        if keep:
+            Console(stderr=True).print(f"demo repo kept at {folder / 'repo'}", highlight=False)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    raise typer.Exit(code)
+
+
+def _shortcut(name: str) -> None:
+    """`kassi demo NAME` runs the demo: one hidden command per catalogue entry."""
+
+    def command(
+        as_json: Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")] = False,
+    ) -> None:
+        run_demo(name, as_json)
+
+    demo_app.command(name, hidden=True, help=f"Run the {name} demo.")(command)
+
+
+for _name in CATALOGUE:
+    _shortcut(_name)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(demo_app, name="demo")
+
+
+@bench_app.command("demos")
+def bench_demos(
+    only: Annotated[list[str] | None, typer.Option("--only", help="Demo name (repeatable).")] = None,
+    workers: Annotated[int, typer.Option(help="Concurrent clients.")] = 16,
+    total: Annotated[int, typer.Option(help="Requests per ref.")] = 320,
+) -> None:
+    """Start each demo at base and head and probe it: startup time, median latency, 5xx and 429 counts."""
+    names = only or list(CATALOGUE)
+    demos = [demo_by_name(name) for name in names]
+    table = Table(title=f"demo probe: {workers} clients, {total} requests per ref (noisy on shared cores)")
+    for column in ("demo", "expected", "start base/head s", "median base/head ms", "5xx base/head",
+                   "429 base/head"):
+        table.add_column(column)
+    for demo in demos:
+        figures = check_demo(demo, workers=workers, total=total)
+        base, head = figures["base"], figures["head"]
+        table.add_row(
+            demo.name, demo.expected, f"{base.start_s:.1f} / {head.start_s:.1f}",
+            f"{base.result.median_ms:.1f} / {head.result.median_ms:.1f}",
+            f"{base.result.count(500, 600)} / {head.result.count(500, 600)}",
+            f"{base.result.statuses[429]} / {head.result.statuses[429]}",
+        )
+    Console().print(table)
