@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kassi_app.cli.doctor",
     "kassi_app.cli.endpoints",
     "kassi_app.cli.run",
+    "kassi_app.cli.workflow",
     "kassi_app.cli.bench",
     "kassi_app.cli.bench_runs",
     "kassi_app.cli.telemetry",

@@ -8,7 +8,7 @@ from typing import cast
 from kassi_app.errors import BadInput
 from kassi_app.governance.governor import GovernorFactory
 
-DEFAULT_WORKFLOW = "kassi_app.workflow:new_governed_run"
+DEFAULT_WORKFLOW = "kassi_app.workflow.graph:new_governed_run"
 
 
 def load_factory(ref: str) -> GovernorFactory:

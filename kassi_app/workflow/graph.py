@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -88,15 +89,47 @@ class ExtendInputs(BaseModel):
     rounds: int = Field(1, ge=1, le=5, description="extra A/B rounds to drive")
 
 
+@dataclass(frozen=True)
+class Phase:
+    """What the graph shows of a phase: its card, what it does, its inputs, its deadline."""
+
+    name: str
+    card: str
+    description: str
+    inputs: type[BaseModel]
+    timeout_s: float
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("begin", "The Fool", "Begin a run: validate the request before anything starts.", BeginInputs, QUICK_S),
+    Phase("read_change", "The Magician", "Read the diff: which endpoints the change touches.", NoInputs, QUICK_S),
+    Phase("prepare_load", "The Empress", "Write the k6 script and validate it with k6 inspect.", NoInputs, QUICK_S),
+    Phase("start_targets", "The Chariot", "Start the service at both refs, each in its own worktree.", NoInputs,
+          QUICK_S * 2),
+    Phase("drive_load", "Strength", "Drive the same k6 load at both, interleaved A B A B.", NoInputs, LONG_S),
+    Phase("collect", "The High Priestess", "Read the server-side truth from the store.", NoInputs, QUICK_S),
+    Phase("judge", "Justice", "Decide with statistics whether the change regressed.", NoInputs, QUICK_S * 2),
+    Phase("extend_load", "Wheel of Fortune", "INCONCLUSIVE: drive more rounds, then collect again.",
+          ExtendInputs, LONG_S),
+    Phase("explain", "The Hermit", "Name the root cause and write the analysis.", NoInputs, QUICK_S),
+    Phase("abort", "The Tower", "A phase failed: the verdict is INCONCLUSIVE with the reason.", NoInputs, QUICK_S),
+    Phase("conclude", "Judgement", "Stop everything, write the run record; the ledger is then sealed.", NoInputs,
+          QUICK_S),
+)
+
+
 def _inconclusive(state: StateView) -> bool:
+    """verdict is INCONCLUSIVE"""
     return state.get("verdict_class") == "INCONCLUSIVE"
 
 
 def _may_extend(state: StateView) -> bool:
+    """INCONCLUSIVE and extensions left"""
     return _inconclusive(state) and int(state.get("extensions", 0)) < int(state.get("max_extensions", 0))
 
 
 def _judged(state: StateView) -> bool:
+    """verdict reached"""
     return not _inconclusive(state)
 
 
@@ -128,29 +161,16 @@ def build_specs(session: RunSession) -> list[ActionSpec[Any]]:
     def conclude(_: StateView, __: NoInputs) -> Mapping[str, Any]:
         return session.conclude({"path": str(session.run_dir / "ledger.jsonl")})
 
+    runners: dict[str, Any] = {
+        "begin": begin,
+        "drive_load": drive_load,
+        "extend_load": extend_load,
+        "abort": abort,
+        "conclude": conclude,
+    }
     return [
-        ActionSpec("begin", "The Fool", "Begin a run: validate the request before anything starts.",
-                   BeginInputs, begin, QUICK_S),
-        ActionSpec("read_change", "The Magician", "Read the diff: which endpoints the change touches.",
-                   NoInputs, phase("read_change"), QUICK_S),
-        ActionSpec("prepare_load", "The Empress", "Write the k6 script and validate it with k6 inspect.",
-                   NoInputs, phase("prepare_load"), QUICK_S),
-        ActionSpec("start_targets", "The Chariot", "Start the service at both refs, each in a worktree.",
-                   NoInputs, phase("start_targets"), QUICK_S * 2),
-        ActionSpec("drive_load", "Strength", "Drive the same k6 load at both, interleaved A B A B.",
-                   NoInputs, drive_load, LONG_S),
-        ActionSpec("collect", "The High Priestess", "Read the server-side truth from the store.",
-                   NoInputs, phase("collect"), QUICK_S),
-        ActionSpec("judge", "Justice", "Decide with statistics whether the change regressed.",
-                   NoInputs, phase("judge"), QUICK_S * 2),
-        ActionSpec("extend_load", "Wheel of Fortune", "INCONCLUSIVE: drive more rounds, then collect.",
-                   ExtendInputs, extend_load, LONG_S),
-        ActionSpec("explain", "The Hermit", "Name the root cause and write the analysis.",
-                   NoInputs, phase("explain"), QUICK_S),
-        ActionSpec("abort", "The Tower", "A phase failed: the verdict is INCONCLUSIVE with the reason.",
-                   NoInputs, abort, QUICK_S),
-        ActionSpec("conclude", "Judgement", "Stop everything, write the run record; the ledger is sealed.",
-                   NoInputs, conclude, QUICK_S),
+        ActionSpec(p.name, p.card, p.description, p.inputs, runners.get(p.name) or phase(p.name), p.timeout_s)
+        for p in PHASES
     ]
 
 

@@ -1,0 +1,72 @@
+"""kassi's own governed graph: refusals, failure routing to an INCONCLUSIVE sealed end, rendering,
+and `kassi serve` serving it to a real MCP client over stdio."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import anyio
+from mcp import Client, StdioServerParameters
+
+from kassi_app.governance.seal import seal_key
+from kassi_app.governance.verify import verify_ledger
+from kassi_app.workflow.graph import PHASES, build_moves, open_run
+from kassi_app.workflow.render import as_mermaid, as_text
+from kassi_app.workflow.session import RunSession
+
+KASSI = str(Path(sys.executable).parent / "kassi")
+
+
+def test_illegal_moves_are_refused_and_a_failed_begin_ends_sealed(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("KASSI_HOME", str(tmp_path))
+    session = RunSession(tmp_path)
+    governor = open_run(session)
+    refused = governor.step("judge", {})
+    assert not refused.accepted and refused.card == "The Devil"
+    assert [a.name for a in refused.legal_next] == ["begin"]
+    failed = governor.step("begin", {"mode": "ab", "repo": str(tmp_path / "nowhere")})
+    assert failed.status == "failed" and "not a folder" in (failed.reason or "")
+    assert [a.name for a in failed.legal_next] == ["abort"]
+    assert not governor.step("read_change", {}).accepted  # no way forward after a failure but abort
+    assert governor.step("abort", {}).status == "ok"
+    done = governor.step("conclude", {})
+    assert done.finished and governor.ledger.sealed
+    assert session.record["verdict"]["class"] == "INCONCLUSIVE"
+    assert "not a folder" in session.record["verdict"]["reason"]
+    assert verify_ledger(governor.ledger.path, seal_key()) == []
+    kinds = [json.loads(line)["kind"] for line in governor.ledger.path.read_text().splitlines()]
+    assert kinds == ["refusal", "step", "refusal", "step", "step"]
+
+
+def test_every_phase_has_a_move_and_the_renderings_name_them() -> None:
+    moves = build_moves()
+    names = {p.name for p in PHASES}
+    assert {m.from_ for m in moves} | {m.to for m in moves} == names
+    text, mermaid = as_text(), as_mermaid()
+    for phase in PHASES:
+        assert f"{phase.name}  [{phase.card}]" in text
+        assert f"{phase.name}[" in mermaid
+    assert "judge -->|verdict reached| explain" in mermaid
+    assert "judge -->|INCONCLUSIVE and extensions left| extend_load" in mermaid
+
+
+def test_kassi_serve_drives_the_kassi_workflow_over_stdio(tmp_path: Path) -> None:
+    env = {**os.environ, "KASSI_HOME": str(tmp_path)}
+    params = StdioServerParameters(command=KASSI, args=["serve"], env=env)
+
+    async def talk() -> tuple[list[str], dict[str, object], dict[str, object]]:
+        with anyio.fail_after(60):
+            async with Client(params) as client:
+                tools = await client.list_tools()
+                illegal = await client.call_tool("step", {"action": "drive_load", "inputs": {}})
+                begun = await client.call_tool("step", {"action": "begin", "inputs": {"repo": str(tmp_path)}})
+                return [t.name for t in tools.tools], illegal.structured_content or {}, begun.structured_content or {}
+
+    tools, illegal, begun = anyio.run(talk)
+    assert tools == ["step"]
+    assert illegal["accepted"] is False
+    assert [a["name"] for a in illegal["legal_next"]] == ["begin"]  # type: ignore[index]
+    assert begun["status"] == "failed" and "not a git repository" in str(begun["reason"])
