@@ -1,0 +1,117 @@
+"""Write a demo as a real git repo: a healthy base commit (tag ``base``), then the change (tag ``head``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kassi_app.demos.catalogue import CATALOGUE, Demo, Edit
+from kassi_app.demos.openapi import Op, document
+from kassi_app.demos.services import DIGEST, Service, template
+from kassi_app.errors import BadInput, InfrastructureError
+from kassi_app.target.spec import SPEC_FILE
+
+GIT_TIMEOUT_S = 30.0
+SENSITIVITY_BASE_ROUNDS = 5000
+"""PBKDF2 rounds of the sensitivity route at base: ~4 ms of CPU here, ~5 ms median per request."""
+_GITIGNORE = "*.db\n*.db-journal\n__pycache__/\n"
+
+
+@dataclass(frozen=True)
+class DemoRepo:
+    path: Path
+    base: str
+    head: str
+    """Commit ids; the repo also has the tags ``base`` and ``head``."""
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "kassi demo", "GIT_AUTHOR_EMAIL": "demo@kassi.invalid",
+           "GIT_COMMITTER_NAME": "kassi demo", "GIT_COMMITTER_EMAIL": "demo@kassi.invalid",
+           "GIT_AUTHOR_DATE": "2026-01-01T12:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T12:00:00Z"}
+    try:
+        out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                             timeout=GIT_TIMEOUT_S, env=env, check=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        detail = exc.stderr.strip() if isinstance(exc, subprocess.CalledProcessError) else exc
+        raise InfrastructureError(f"git {args[0]} failed in {repo}: {detail}") from exc
+    return out.stdout.strip()
+
+
+def _commit(repo: Path, files: Mapping[str, str], message: str, tag: str) -> str:
+    for rel, text in files.items():
+        target = repo / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    _git(repo, "add", "--all")
+    _git(repo, "commit", "--quiet", "--no-verify", "-m", message)
+    _git(repo, "tag", tag)
+    return _git(repo, "rev-parse", "HEAD")
+
+
+def _apply(files: Mapping[str, str], edits: tuple[Edit, ...]) -> dict[str, str]:
+    changed = dict(files)
+    for edit in edits:
+        count = changed[edit.path].count(edit.old)
+        if count != 1:
+            raise InfrastructureError(f"demo edit on {edit.path} matches {count} times: {edit.old[:60]!r}")
+        changed[edit.path] = changed[edit.path].replace(edit.old, edit.new)
+    return changed
+
+
+def _service_files(service: Service, extra_ops: tuple[Op, ...] = ()) -> dict[str, str]:
+    files = {rel: template(name) for rel, name in service.files.items()}
+    files[SPEC_FILE] = service.toml
+    files["openapi.json"] = json.dumps(document(service.title, (*service.ops, *extra_ops)), indent=2) + "\n"
+    files[".gitignore"] = _GITIGNORE
+    return files
+
+
+def _readme(title: str, body: str) -> str:
+    return f"# {title}\n\n{body}\n\nStart it the way kassi does: see `kassi.toml`.\n"
+
+
+def _write(path: Path, base: dict[str, str], head: dict[str, str], base_msg: str, head_msg: str) -> DemoRepo:
+    if path.exists() and any(path.iterdir()):
+        raise BadInput(f"{path} exists and is not empty")
+    path.mkdir(parents=True, exist_ok=True)
+    _git(path, "init", "--quiet", "--initial-branch=main")
+    base_sha = _commit(path, base, base_msg, "base")
+    head_sha = _commit(path, head, head_msg, "head")
+    return DemoRepo(path.resolve(), base_sha, head_sha)
+
+
+def demo_by_name(name: str) -> Demo:
+    try:
+        return CATALOGUE[name]
+    except KeyError as exc:
+        raise BadInput(f"unknown demo {name!r} (known: {', '.join(CATALOGUE)})") from exc
+
+
+def init_demo(name: str, path: Path) -> DemoRepo:
+    """Write demo ``name`` as a git repo at ``path`` (must be absent or empty)."""
+    demo = demo_by_name(name)
+    base = _service_files(demo.service)
+    base["README.md"] = _readme(f"{demo.service.title} ({demo.name})", demo.summary)
+    head = _apply(base, demo.edits)
+    if demo.added_ops:
+        head["openapi.json"] = _service_files(demo.service, demo.added_ops)["openapi.json"]
+    return _write(path, base, head, f"{demo.service.title} service", demo.change)
+
+
+def sensitivity_repo(path: Path, shift_pct: float) -> DemoRepo:
+    """A repo whose head makes ``POST /api/tokens`` cost ``shift_pct``% more real CPU (PBKDF2 rounds)."""
+    if not -90 < shift_pct <= 1000:
+        raise BadInput(f"shift_pct must be in (-90, 1000], got {shift_pct}")
+    head_rounds = round(SENSITIVITY_BASE_ROUNDS * (1 + shift_pct / 100))
+    base = _service_files(DIGEST)
+    rounds = f"TOKEN_ROUNDS = {SENSITIVITY_BASE_ROUNDS}\n"
+    base["app.py"] = _apply(base, (Edit("app.py", "TOKEN_ROUNDS = 0\n", rounds),))["app.py"]
+    base["README.md"] = _readme("Digest (sensitivity)", f"Head shifts token cost by {shift_pct:g}%.")
+    head = _apply(base, (Edit("app.py", rounds, f"TOKEN_ROUNDS = {head_rounds}\n"),))
+    message = f"Token rounds {SENSITIVITY_BASE_ROUNDS} -> {head_rounds}"
+    return _write(path, base, head, "Digest service", message)

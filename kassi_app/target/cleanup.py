@@ -1,0 +1,65 @@
+"""Last-resort cleanup: whatever kassi started is stopped even if kassi is interrupted or crashes.
+
+Context managers do the normal cleanup. This registry covers the rest: an ``atexit`` hook, and a
+SIGTERM/SIGHUP handler that turns the signal into ``SystemExit`` so ``finally`` blocks run (Ctrl-C
+already raises ``KeyboardInterrupt``). A SIGKILL of kassi cannot be caught; the next checkout
+prunes stale worktree entries.
+"""
+
+from __future__ import annotations
+
+import atexit
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+_lock = threading.Lock()
+_pending: dict[int, Callable[[], None]] = {}
+_next_id = 0
+_atexit_installed = False
+_signals_installed = False
+
+
+def register(action: Callable[[], None]) -> int:
+    """Remember a cleanup action; returns a token for ``unregister`` once it ran normally."""
+    global _next_id
+    _install()
+    with _lock:
+        _next_id += 1
+        _pending[_next_id] = action
+        return _next_id
+
+
+def unregister(token: int) -> None:
+    with _lock:
+        _pending.pop(token, None)
+
+
+def run_all() -> None:
+    """Run every pending action, newest first (processes before the worktree they run in)."""
+    with _lock:
+        actions = [_pending.pop(k) for k in sorted(_pending, reverse=True)]
+    for action in actions:
+        try:
+            action()
+        except Exception:  # cleanup must go on for the others
+            continue
+
+
+def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _install() -> None:
+    """Hook atexit once, and the signals once from the main thread (Python allows no other)."""
+    global _atexit_installed, _signals_installed
+    with _lock:
+        first, _atexit_installed = not _atexit_installed, True
+        signals = not _signals_installed and threading.current_thread() is threading.main_thread()
+        _signals_installed = _signals_installed or signals
+    if first:
+        atexit.register(run_all)
+    for sig in (signal.SIGTERM, signal.SIGHUP) if signals else ():
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            signal.signal(sig, _on_signal)

@@ -1,0 +1,198 @@
+"""`kassi.toml`: how to start the service under test, what load and SLOs to use by default.
+
+Parsed once into frozen dataclasses so every later phase works with checked, typed values; a bad
+file is refused up front (``BadInput``) naming the key at fault. See docs/kassi-toml.md.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kassi_app.errors import BadInput
+
+SPEC_FILE = "kassi.toml"
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_BUILTINS = frozenset({"python", "port", "workdir"})
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """One process to start: its command (argv with placeholders), env, health path, ready timeout."""
+
+    name: str
+    start: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    health: str = "/health"
+    ready_timeout_s: float = 20.0
+
+
+@dataclass(frozen=True)
+class LoadDefaults:
+    low_vus: int = 2
+    high_vus: int = 16
+    low_duration_s: float = 3.0
+    high_duration_s: float = 5.0
+    rounds: int = 2
+    background_weight: float = 0.4
+
+
+@dataclass(frozen=True)
+class SloDefaults:
+    p95_ms: float = 500.0
+    error_rate: float = 0.01
+
+
+_D = TypeVar("_D", LoadDefaults, SloDefaults)
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """The whole kassi.toml. ``target`` is the main service; ``processes`` start before it, in order."""
+
+    target: ProcessSpec
+    processes: tuple[ProcessSpec, ...] = ()
+    openapi_file: str | None = None
+    openapi_path: str | None = None
+    load_defaults: LoadDefaults = field(default_factory=LoadDefaults)
+    slo: SloDefaults = field(default_factory=SloDefaults)
+    judge: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> TargetSpec:
+        """Read a kassi.toml (or a folder holding one)."""
+        file = path / SPEC_FILE if path.is_dir() else path
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise BadInput(f"no {SPEC_FILE} at {file}") from exc
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise BadInput(f"{file}: cannot read: {exc}") from exc
+        try:
+            return cls.parse(data)
+        except BadInput as exc:
+            raise BadInput(f"{file}: {exc}") from exc
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> TargetSpec:
+        _only(data, "", {"target", "load", "slo", "judge"})
+        table = _table(data, "target", required=True)
+        _only(table, "target", {"start", "env", "health", "ready_timeout_s", "openapi_file",
+                                "openapi_path", "process"})
+        raw_extra = table.get("process", [])
+        if not isinstance(raw_extra, list) or not all(isinstance(p, dict) for p in raw_extra):
+            raise BadInput("target.process: must be an array of tables ([[target.process]])")
+        extras = tuple(_process(p, f"target.process[{i}]", None) for i, p in enumerate(raw_extra))
+        names = [p.name for p in extras]
+        if len(set(names)) != len(names) or "target" in names:
+            raise BadInput("target.process: names must be unique and not 'target'")
+        main = _process(table, "target", "target")
+        allowed = _BUILTINS | {f"{n}_port" for n in names}
+        keyed = [("target", main), *((f"target.process[{i}]", p) for i, p in enumerate(extras))]
+        for key, proc in keyed:
+            for arg in (*proc.start, *proc.env.values()):
+                for name in _PLACEHOLDER.findall(arg):
+                    if name not in allowed:
+                        raise BadInput(f"{key}: unknown placeholder {{{name}}} (known: {sorted(allowed)})")
+        openapi_file = _opt_str(table, "target.openapi_file")
+        openapi_path = _opt_str(table, "target.openapi_path")
+        if openapi_file and openapi_path:
+            raise BadInput("target: give openapi_file or openapi_path, not both")
+        if openapi_path is not None and not openapi_path.startswith("/"):
+            raise BadInput("target.openapi_path: must be a URL path starting with '/'")
+        judge = _table(data, "judge")
+        return cls(
+            target=main,
+            processes=extras,
+            openapi_file=openapi_file,
+            openapi_path=openapi_path,
+            load_defaults=_numbers(LoadDefaults, _table(data, "load"), "load"),
+            slo=_numbers(SloDefaults, _table(data, "slo"), "slo"),
+            judge=dict(judge),
+        )
+
+
+def substitute(text: str, values: Mapping[str, str]) -> str:
+    """Fill ``{name}`` placeholders; names were checked at parse time."""
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+def _process(table: Mapping[str, Any], key: str, fixed_name: str | None) -> ProcessSpec:
+    if fixed_name is None:
+        _only(table, key, {"name", "start", "env", "health", "ready_timeout_s"})
+        name = table.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise BadInput(f"{key}.name: required, lower-case letters, digits and '_'")
+    else:
+        name = fixed_name
+    start = table.get("start")
+    if isinstance(start, str):
+        argv = tuple(shlex.split(start))
+    elif isinstance(start, list) and all(isinstance(a, str) for a in start):
+        argv = tuple(start)
+    else:
+        raise BadInput(f"{key}.start: required, a command string or a list of strings")
+    if not argv:
+        raise BadInput(f"{key}.start: empty command")
+    env = _table(table, f"{key}.env") if "env" in table else {}
+    if not all(isinstance(v, str) for v in env.values()):
+        raise BadInput(f"{key}.env: values must be strings")
+    health = table.get("health", "/health")
+    if not isinstance(health, str) or not health.startswith("/"):
+        raise BadInput(f"{key}.health: must be a URL path starting with '/'")
+    timeout = table.get("ready_timeout_s", 20.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise BadInput(f"{key}.ready_timeout_s: must be a positive number")
+    return ProcessSpec(name, argv, dict(env), health, float(timeout))
+
+
+def _numbers(kind: type[_D], table: Mapping[str, Any], key: str) -> _D:
+    """Build a defaults dataclass from a table: known keys only, right type, positive values."""
+    defaults = kind()
+    _only(table, key, set(defaults.__dataclass_fields__))
+    values: dict[str, int | float] = {}
+    for name, value in table.items():
+        want = type(getattr(defaults, name))
+        ok = not isinstance(value, bool) and (
+            isinstance(value, int) if want is int else isinstance(value, int | float)
+        )
+        if not ok or value <= 0:
+            raise BadInput(f"{key}.{name}: must be a positive {'integer' if want is int else 'number'}")
+        values[name] = want(value)
+    if "background_weight" in values and values["background_weight"] >= 1:
+        raise BadInput(f"{key}.background_weight: must be below 1")
+    if "error_rate" in values and values["error_rate"] >= 1:
+        raise BadInput(f"{key}.error_rate: must be below 1")
+    return kind(**values)  # type: ignore[arg-type]
+
+
+def _table(data: Mapping[str, Any], key: str, required: bool = False) -> dict[str, Any]:
+    leaf = key.rsplit(".", 1)[-1]
+    value = data.get(leaf)
+    if value is None:
+        if required:
+            raise BadInput(f"[{key}]: required table missing")
+        return {}
+    if not isinstance(value, dict):
+        raise BadInput(f"{key}: must be a table")
+    return value
+
+
+def _opt_str(table: Mapping[str, Any], key: str) -> str | None:
+    value = table.get(key.rsplit(".", 1)[-1])
+    if value is not None and (not isinstance(value, str) or not value):
+        raise BadInput(f"{key}: must be a non-empty string")
+    return value
+
+
+def _only(table: Mapping[str, Any], key: str, known: set[str]) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        where = f"{key}.{unknown[0]}" if key else unknown[0]
+        raise BadInput(f"{where}: unknown key (known: {', '.join(sorted(known))})")

@@ -1,0 +1,97 @@
+"""Every demo writes a real git repo whose kassi.toml parses and whose OpenAPI has usable examples."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from kassi_app.cli import demos as demos_cli
+from kassi_app.demos import CATALOGUE, init_demo, sensitivity_repo
+from kassi_app.endpoint import Endpoint
+from kassi_app.errors import BadInput
+from kassi_app.target import TargetSpec
+
+KASSI = str(Path(sys.executable).parent / "kassi")
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True,
+                          timeout=30).stdout
+
+
+def endpoints_in(openapi: dict[str, object]) -> set[Endpoint]:
+    paths = openapi["paths"]
+    assert isinstance(paths, dict)
+    return {Endpoint(method.upper(), path) for path, ops in paths.items() for method in ops}
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_demo_initialises_with_base_and_head(tmp_path: Path, name: str) -> None:
+    demo = CATALOGUE[name]
+    repo = init_demo(name, tmp_path / name)
+    assert git(repo.path, "rev-parse", "base").strip() == repo.base
+    assert git(repo.path, "rev-parse", "head", "HEAD").split() == [repo.head, repo.head]
+    assert git(repo.path, "status", "--porcelain") == ""
+    changed = git(repo.path, "diff", "--name-only", "base", "head").split()
+    assert changed and (demo.expected == "HEALTHY" or "app.py" in changed)
+    spec = TargetSpec.load(repo.path)
+    assert spec.openapi_file == "openapi.json" and spec.target.health == "/health"
+    assert spec.load_defaults.high_vus == 16
+    openapi = json.loads((repo.path / "openapi.json").read_text())
+    assert set(demo.flagged) <= endpoints_in(openapi)
+    for path_item in openapi["paths"].values():
+        for op in path_item.values():
+            for param in op.get("parameters", []):
+                assert "example" in param
+            if "requestBody" in op:
+                assert op["requestBody"]["content"]["application/json"]["example"]
+    assert (demo.root_cause is not None) == (demo.expected == "REGRESSION")
+
+
+def test_catalogue_covers_the_fault_taxonomy() -> None:
+    classes = [d.expected for d in CATALOGUE.values()]
+    assert {"REGRESSION", "DEGRADING", "THROTTLED", "HEALTHY"} <= set(classes)
+    assert classes.count("HEALTHY") >= 3
+    assert {d.service.framework for d in CATALOGUE.values()} == {"fastapi", "flask"}
+
+
+def test_sensitivity_repo_scales_the_work(tmp_path: Path) -> None:
+    repo = sensitivity_repo(tmp_path / "s", 20)
+    diff = git(repo.path, "diff", "base", "head", "--", "app.py")
+    assert "-TOKEN_ROUNDS = 5000" in diff and "+TOKEN_ROUNDS = 6000" in diff
+    with pytest.raises(BadInput):
+        sensitivity_repo(tmp_path / "t", -95)
+
+
+def test_init_refuses_unknown_names_and_non_empty_dirs(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="unknown demo"):
+        init_demo("nope", tmp_path / "x")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "f").write_text("x")
+    with pytest.raises(BadInput, match="not empty"):
+        init_demo("n-plus-one", tmp_path / "full")
+
+
+def test_cli_lists_through_the_console_script() -> None:
+    listed = subprocess.run([KASSI, "demo", "list"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "COLUMNS": "250"})
+    assert listed.returncode == 0, listed.stderr
+    assert all(name in listed.stdout for name in CATALOGUE)
+    assert "database is locked" in listed.stdout
+
+
+def test_cli_init_writes_the_repo_and_refuses_a_full_dir(tmp_path: Path) -> None:
+    app = typer.Typer()
+    demos_cli.register(app)
+    made = CliRunner().invoke(app, ["demo", "init", "global-lock", str(tmp_path / "g")])
+    assert made.exit_code == 0, made.output
+    assert "base " in made.output and (tmp_path / "g" / "kassi.toml").is_file()
+    again = CliRunner().invoke(app, ["demo", "init", "global-lock", str(tmp_path / "g")])
+    assert isinstance(again.exception, BadInput) and "not empty" in str(again.exception)
