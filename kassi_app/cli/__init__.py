@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kassi_app.cli.governance",
     "kassi_app.cli.load",
     "kassi_app.cli.demos",
+    "kassi_app.cli.judge",
 )
 
 app = typer.Typer(

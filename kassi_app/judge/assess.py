@@ -1,0 +1,303 @@
+"""Per-route assessments: raw statistics first, the class after the p-values are adjusted.
+
+Holm is applied over every test of the run at once (server errors, throttling, latency, tail and
+trend, on every route): one false alarm on any route or test fails the build just the same, so the
+run's family-wise error rate is the quantity to control (not the false discovery rate, which
+Benjamini-Hochberg controls). Holm controls it under any dependence between the tests (they share
+one machine and one run), and is uniformly more powerful than Bonferroni. Real faults keep p-values
+far below alpha / m with hundreds of samples, so the correction costs little power.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kassi_app.endpoint import Endpoint
+from kassi_app.judge.latency import LatencyComparison, compare_latency
+from kassi_app.judge.model import Effect, RouteVerdict, Signal, VerdictClass
+from kassi_app.judge.samples import Sample
+from kassi_app.judge.scaling import Scaling, growth, scaling
+from kassi_app.judge.settings import JudgeSettings, Slo
+from kassi_app.judge.stats import bootstrap_quantile, percentile_interval, proportion_greater, rate_above
+from kassi_app.judge.trend import Trend, trend
+
+Adjusted = dict[str, float]
+
+
+@dataclass
+class ABRoute:
+    """Head against base for one route (both variants present)."""
+
+    endpoint: Endpoint
+    change: str
+    base: Sample
+    head: Sample
+    settings: JudgeSettings
+    run_start: float
+    p_values: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.enough = min(self.base.n, self.head.n) >= s.min_samples
+        ok_base, ok_head = self.base.answered(), self.head.answered()
+        self.latency: LatencyComparison | None = None
+        self.trend_head: Trend | None = None
+        self.trend_base: Trend | None = None
+        self.scaling_head: Scaling | None = None
+        self.scaling_base: Scaling | None = None
+        if not self.enough:
+            return
+        self.p_values["server_errors"] = proportion_greater(
+            self.head.server_errors, self.head.n, self.base.server_errors, self.base.n
+        )
+        self.p_values["throttling"] = proportion_greater(
+            self.head.throttled, self.head.n, self.base.throttled, self.base.n
+        )
+        if min(ok_base.n, ok_head.n) < s.min_samples:
+            return
+        self.latency = compare_latency(ok_base, ok_head, s)
+        self.p_values["latency"] = self.latency.p_value
+        self.p_values["tail"] = self.latency.p_tail
+        self.trend_head = trend(ok_head, self.run_start, s)
+        self.trend_base = trend(ok_base, self.run_start, s)
+        if self.trend_head:
+            self.p_values["trend"] = self.trend_head.p_rising
+        self.scaling_head = scaling(ok_head, s, s.seed + 2)
+        self.scaling_base = scaling(ok_base, s, s.seed + 4)
+
+    def decide(self, adjusted: Adjusted) -> RouteVerdict:
+        s = self.settings
+        samples = {"base": self.base.n, "head": self.head.n}
+        if not self.enough:
+            reason = f"too few samples (base {self.base.n}, head {self.head.n}; need {s.min_samples} each)"
+            return RouteVerdict(self.endpoint, "INCONCLUSIVE", reason, self.change, samples)
+        rates = _rates(self.base, "base") | _rates(self.head, "head")
+        errors_up = rates["error_rate_head"] - rates["error_rate_base"]
+        throttle_up = rates["throttle_rate_head"] - rates["throttle_rate_base"]
+        signals: list[Signal] = []
+        if adjusted["server_errors"] < s.alpha and errors_up >= s.min_error_increase:
+            signals.append(Signal("server_errors", _rate_change("server errors", rates, "error_rate")))
+        if (
+            adjusted["throttling"] < s.alpha
+            and throttle_up >= s.min_error_increase
+            and self.head.throttled > self.head.server_errors
+        ):
+            signals.append(Signal("throttling", _rate_change("429 responses", rates, "throttle_rate")))
+        effects: dict[str, Effect] = dict(rates)
+        noisy = False
+        if self.latency is not None:
+            effects |= _latency_effects(self.latency)
+            signals += _latency_signals(self.latency, adjusted, s)
+            noisy = self.latency.too_noisy
+        if self.trend_head is not None:
+            effects |= _trend_effects(self.trend_head)
+            base_rises = self.trend_base is not None and self.trend_base.fires(self.trend_base.p_rising, s.alpha)
+            if self.trend_head.fires(adjusted["trend"], s.alpha) and not base_rises:
+                signals.append(Signal("trend", _trend_detail(self.trend_head)))
+        if self.scaling_head is not None and self.scaling_base is not None:
+            g = growth(self.scaling_head, self.scaling_base, s.confidence)
+            effects |= {
+                "scaling_base": self.scaling_base.ratio.value,
+                "scaling_head": self.scaling_head.ratio.value,
+                "scaling_growth": g.value,
+                "scaling_growth_ci": g.ci,
+            }
+            if g.ci[0] >= s.max_scaling_growth:
+                signals.append(
+                    Signal(
+                        "scaling",
+                        (
+                            f"x{self.scaling_head.ratio.value:.1f} high/low concurrency at head against "
+                            f"x{self.scaling_base.ratio.value:.1f} at base "
+                            f"(x{g.value:.1f}, CI {g.ci[0]:.1f}-{g.ci[1]:.1f})"
+                        ),
+                    )
+                )
+        cls, reason = _classify(signals, latency_judged=self.latency is not None, noisy=noisy, settings=s)
+        p_values = {k: (v, adjusted[k]) for k, v in self.p_values.items()}
+        return RouteVerdict(self.endpoint, cls, reason, self.change, samples, effects, p_values, tuple(signals))
+
+
+@dataclass
+class SoloRoute:
+    """One variant judged without a baseline: against the SLO and against itself (live, new routes)."""
+
+    endpoint: Endpoint
+    change: str
+    variant: str
+    sample: Sample
+    settings: JudgeSettings
+    slo: Slo
+    run_start: float
+    p_values: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.enough = self.sample.n >= s.min_samples
+        self.ok = self.sample.answered()
+        self.trend: Trend | None = None
+        self.scaling: Scaling | None = None
+        if not self.enough:
+            return
+        self.p_values["server_errors"] = rate_above(self.sample.server_errors, self.sample.n, self.slo.error_rate)
+        self.p_values["throttling"] = rate_above(self.sample.throttled, self.sample.n, self.slo.error_rate)
+        if self.ok.n >= s.min_samples:
+            self.trend = trend(self.ok, self.run_start, s)
+            if self.trend:
+                self.p_values["trend"] = self.trend.p_rising
+            self.scaling = scaling(self.ok, s, s.seed + 6)
+
+    def decide(self, adjusted: Adjusted) -> RouteVerdict:
+        s, sample = self.settings, self.sample
+        samples = {self.variant: sample.n}
+        if not self.enough:
+            reason = f"too few samples ({self.variant} {sample.n}; need {s.min_samples})"
+            return RouteVerdict(self.endpoint, "INCONCLUSIVE", reason, self.change, samples)
+        rates = _rates(sample, "head")
+        effects: dict[str, Effect] = dict(rates)
+        signals: list[Signal] = []
+        slo_pct = f"{100 * self.slo.error_rate:.1f} %"
+        if adjusted["server_errors"] < s.alpha and rates["error_rate_head"] > self.slo.error_rate:
+            signals.append(
+                Signal(
+                    "server_errors",
+                    f"server errors {100 * rates['error_rate_head']:.1f} % above the SLO {slo_pct}",
+                )
+            )
+        if adjusted["throttling"] < s.alpha and sample.throttled > sample.server_errors:
+            signals.append(
+                Signal("throttling", f"429 responses {100 * rates['throttle_rate_head']:.1f} % above {slo_pct}")
+            )
+        if self.ok.n >= s.min_samples:
+            effects |= self._latency(signals)
+        cls, reason = _classify(signals, latency_judged=self.ok.n >= s.min_samples, noisy=False, settings=s)
+        p_values = {k: (v, adjusted[k]) for k, v in self.p_values.items()}
+        return RouteVerdict(self.endpoint, cls, reason, self.change, samples, effects, p_values, tuple(signals))
+
+    def _latency(self, signals: list[Signal]) -> dict[str, Effect]:
+        s, durations = self.settings, self.ok.durations
+        boot = bootstrap_quantile(durations, 0.95, s.bootstrap_resamples, s.seed)
+        p95 = float(np.quantile(durations, 0.95))
+        p95_ci = percentile_interval(boot, s.confidence)
+        effects: dict[str, Effect] = {
+            "median_head_ms": float(np.median(durations)),
+            "p95_head_ms": p95,
+            "p95_head_ms_ci": p95_ci,
+        }
+        if self.slo.p95_ms is not None and p95_ci[0] > self.slo.p95_ms:
+            signals.append(
+                Signal(
+                    "slo_p95",
+                    f"p95 {p95:.1f} ms (CI {p95_ci[0]:.1f}-{p95_ci[1]:.1f}) above the SLO {self.slo.p95_ms:g} ms",
+                )
+            )
+        if self.trend is not None:
+            effects |= _trend_effects(self.trend)
+            if self.trend.fires(self.p_values["trend"], s.alpha):
+                signals.append(Signal("trend", _trend_detail(self.trend)))
+        if self.scaling is not None:
+            ratio = self.scaling.ratio
+            effects |= {"scaling_head": ratio.value, "scaling_head_ci": ratio.ci}
+            if ratio.ci[0] >= s.max_scaling_ratio:
+                signals.append(
+                    Signal(
+                        "scaling",
+                        f"x{ratio.value:.1f} high/low concurrency (CI {ratio.ci[0]:.1f}-{ratio.ci[1]:.1f})",
+                    )
+                )
+        return effects
+
+
+def _rates(sample: Sample, variant: str) -> dict[str, float]:
+    n = max(sample.n, 1)
+    return {
+        f"error_rate_{variant}": sample.server_errors / n,
+        f"throttle_rate_{variant}": sample.throttled / n,
+    }
+
+
+def _rate_change(what: str, rates: dict[str, float], key: str) -> str:
+    base, head = rates[f"{key}_base"], rates[f"{key}_head"]
+    return f"{what} {100 * base:.1f} % at base → {100 * head:.1f} % at head (+{100 * (head - base):.1f} points)"
+
+
+def _latency_effects(lat: LatencyComparison) -> dict[str, Effect]:
+    base = lat.median_base_ms or 1.0
+    return {
+        "median_base_ms": lat.median_base_ms,
+        "median_head_ms": lat.median_head_ms,
+        "shift_ms": lat.shift_ms.value,
+        "shift_ms_ci": lat.shift_ms.ci,
+        "shift_pct": lat.shift_pct,
+        "shift_pct_ci": (100 * lat.shift_ms.ci[0] / base, 100 * lat.shift_ms.ci[1] / base),
+        "threshold_ms": lat.threshold_ms,
+        "p95_base_ms": lat.p95_base_ms.value,
+        "p95_base_ms_ci": lat.p95_base_ms.ci,
+        "p95_head_ms": lat.p95_head_ms.value,
+        "p95_head_ms_ci": lat.p95_head_ms.ci,
+        "p95_increase_ms_ci": lat.p95_increase_ms.ci,
+        "block_pairs": float(lat.block_pairs),
+        "block_pairs_shifted": float(lat.pairs_shifted),
+    }
+
+
+def _latency_signals(lat: LatencyComparison, adjusted: Adjusted, s: JudgeSettings) -> list[Signal]:
+    found: list[Signal] = []
+    pairs = f", in {lat.pairs_shifted} of {lat.block_pairs} block pairs" if lat.block_pairs > 1 else ""
+    if lat.shift_fires(adjusted["latency"], s.alpha):
+        low, high = lat.shift_ms.ci
+        found.append(
+            Signal(
+                "latency_shift",
+                (
+                    f"median {lat.median_base_ms:.2f} → {lat.median_head_ms:.2f} ms, "
+                    f"shift +{lat.shift_ms.value:.2f} ms "
+                    f"(+{lat.shift_pct:.1f} %, CI {low:.2f}-{high:.2f} ms{pairs})"
+                ),
+            )
+        )
+    if lat.p95_fires(adjusted["tail"], s.alpha):
+        low, high = lat.p95_increase_ms.ci
+        found.append(
+            Signal(
+                "p95_shift",
+                (
+                    f"p95 {lat.p95_base_ms.value:.2f} → {lat.p95_head_ms.value:.2f} ms "
+                    f"(increase CI {low:.2f}-{high:.2f} ms)"
+                ),
+            )
+        )
+    return found
+
+
+def _trend_effects(t: Trend) -> dict[str, Effect]:
+    return {
+        "trend_ms_per_s": t.slope_ms_per_s.value,
+        "trend_ms_per_s_ci": t.slope_ms_per_s.ci,
+        "trend_rise_ms": t.rise_ms,
+        "trend_onset_s": t.onset_s,
+    }
+
+
+def _trend_detail(t: Trend) -> str:
+    return f"+{t.slope_ms_per_s.value:.2f} ms/s from t={t.onset_s:.0f} s (+{t.rise_ms:.1f} ms over the run)"
+
+
+def _classify(
+    signals: list[Signal], *, latency_judged: bool, noisy: bool, settings: JudgeSettings
+) -> tuple[VerdictClass, str]:
+    names = {s.name for s in signals}
+    detail = "; ".join(s.detail for s in signals)
+    if "server_errors" in names:
+        return "REGRESSION", detail
+    if "throttling" in names:
+        return "THROTTLED", detail
+    if names:
+        return "DEGRADING", detail
+    if not latency_judged:
+        return "INCONCLUSIVE", f"too few answered requests to judge latency (need {settings.min_samples})"
+    if noisy:
+        return "INCONCLUSIVE", "too noisy: the latency interval is wider than the smallest shift that matters"
+    return "HEALTHY", "no practically significant change"

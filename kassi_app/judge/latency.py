@@ -1,0 +1,125 @@
+"""A/B latency comparison for one route: rank test, Hodges-Lehmann shift, p95, block consistency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kassi_app.judge.samples import FloatArray, Sample
+from kassi_app.judge.settings import JudgeSettings
+from kassi_app.judge.stats import (
+    Estimate,
+    bootstrap_quantile,
+    hodges_lehmann,
+    mann_whitney_greater,
+    percentile_interval,
+    proportion_greater,
+)
+
+_PAIR_MAX_PAIRS = 50_000  # per block pair only the point estimate is needed
+
+
+@dataclass(frozen=True)
+class LatencyComparison:
+    """Head against base on answered requests. ``pairs_*`` count the interleaved block pairs (base
+    block, head block) in which the shift / the p95 increase reached the practical threshold."""
+
+    median_base_ms: float
+    median_head_ms: float
+    threshold_ms: float
+    shift_ms: Estimate
+    p_value: float
+    p95_base_ms: Estimate
+    p95_head_ms: Estimate
+    p95_increase_ms: Estimate
+    p95_threshold_ms: float
+    p_tail: float
+    block_pairs: int
+    pairs_shifted: int
+    pairs_p95: int
+
+    @property
+    def shift_pct(self) -> float:
+        return 100.0 * self.shift_ms.value / self.median_base_ms if self.median_base_ms > 0 else 0.0
+
+    @property
+    def too_noisy(self) -> bool:
+        """The interval is wider than the effect we must detect: no power to call it healthy."""
+        low, high = self.shift_ms.ci
+        return (high - low) / 2.0 > self.threshold_ms
+
+    def shift_fires(self, p_adjusted: float, alpha: float) -> bool:
+        return (
+            p_adjusted < alpha
+            and self.shift_ms.value >= self.threshold_ms
+            and _majority(self.pairs_shifted, self.block_pairs)
+        )
+
+    def p95_fires(self, p_tail_adjusted: float, alpha: float) -> bool:
+        """The p95 rose by a practical amount, consistently, and more requests exceed base's p95.
+
+        The exceedance test (Fisher on the share of requests slower than the pooled p95) guards the
+        bootstrap, which is unreliable when p95 sits on the edge of a slow mode (a bimodal tail).
+        """
+        return (
+            p_tail_adjusted < alpha
+            and self.p95_increase_ms.ci[0] >= self.p95_threshold_ms
+            and _majority(self.pairs_p95, self.block_pairs)
+        )
+
+
+def compare_latency(base: Sample, head: Sample, settings: JudgeSettings) -> LatencyComparison:
+    """Compare answered requests of ``head`` with ``base`` (both must be non-empty)."""
+    b, h = base.durations, head.durations
+    median_base = float(np.median(b))
+    threshold = settings.threshold_ms(median_base)
+    shift = hodges_lehmann(h, b, settings.confidence, settings.hl_max_pairs, settings.seed)
+    boot_b = bootstrap_quantile(b, 0.95, settings.bootstrap_resamples, settings.seed)
+    boot_h = bootstrap_quantile(h, 0.95, settings.bootstrap_resamples, settings.seed + 1)
+    p95_base = float(np.quantile(b, 0.95))
+    p95_threshold = settings.threshold_ms(p95_base)
+    pairs = list(zip(base.by_block(), head.by_block(), strict=False))
+    pairs = [(pb, ph) for pb, ph in pairs if pb.n and ph.n]
+    shifted = sum(
+        hodges_lehmann(ph.durations, pb.durations, settings.confidence, _PAIR_MAX_PAIRS, settings.seed).value
+        >= threshold
+        for pb, ph in pairs
+    )
+    p95_up = sum(
+        float(np.quantile(ph.durations, 0.95) - np.quantile(pb.durations, 0.95)) >= p95_threshold for pb, ph in pairs
+    )
+    return LatencyComparison(
+        median_base_ms=median_base,
+        median_head_ms=float(np.median(h)),
+        threshold_ms=threshold,
+        shift_ms=shift,
+        p_value=mann_whitney_greater(h, b),
+        p95_base_ms=Estimate(p95_base, percentile_interval(boot_b, settings.confidence)),
+        p95_head_ms=Estimate(float(np.quantile(h, 0.95)), percentile_interval(boot_h, settings.confidence)),
+        p95_increase_ms=Estimate(
+            float(np.quantile(h, 0.95)) - p95_base, percentile_interval(boot_h - boot_b, settings.confidence)
+        ),
+        p95_threshold_ms=p95_threshold,
+        p_tail=_exceedance_p(h, b),
+        block_pairs=len(pairs),
+        pairs_shifted=int(shifted),
+        pairs_p95=int(p95_up),
+    )
+
+
+def _exceedance_p(head: FloatArray, base: FloatArray) -> float:
+    """One-sided Fisher p that more head than base requests are slower than the pooled p95.
+
+    The cut is taken from both samples together, so under no change both exceed it equally often
+    (taking base's own p95 would bias the test: base exceeds its own p95 exactly 5 % of the time).
+    """
+    cut = float(np.quantile(np.concatenate([head, base]), 0.95))
+    return proportion_greater(
+        int(np.count_nonzero(head > cut)), head.size, int(np.count_nonzero(base > cut)), base.size
+    )
+
+
+def _majority(hits: int, pairs: int) -> bool:
+    """A strict majority of block pairs agree; with fewer than two pairs there is nothing to check."""
+    return pairs < 2 or 2 * hits > pairs

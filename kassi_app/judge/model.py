@@ -1,0 +1,138 @@
+"""The verdict kassi hands back: typed, JSON-ready, with an exit code per class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kassi_app.endpoint import Endpoint
+from kassi_app.judge.analysis import render
+
+VerdictClass = Literal["REGRESSION", "DEGRADING", "THROTTLED", "HEALTHY", "INCONCLUSIVE"]
+Source = Literal["proxy", "k6", "target log", "store query"]
+Effect = float | tuple[float, float] | None
+
+# Which class wins when routes disagree: a found fault beats "cannot tell", which beats a pass.
+SEVERITY: tuple[VerdictClass, ...] = ("REGRESSION", "DEGRADING", "INCONCLUSIVE", "THROTTLED", "HEALTHY")
+
+_EXIT_CODES: dict[VerdictClass, int] = {
+    "HEALTHY": 0,
+    "THROTTLED": 0,
+    "REGRESSION": 1,
+    "DEGRADING": 1,
+    "INCONCLUSIVE": 3,
+}
+
+
+def exit_code_for(cls: VerdictClass) -> int:
+    """0 healthy or throttled (no page), 1 regression or degrading, 3 inconclusive (2 is bad input)."""
+    return _EXIT_CODES[cls]
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A test that fired, with the figures that made it fire in ``detail``."""
+
+    name: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One fact behind the verdict and the component that observed it."""
+
+    fact: str
+    source: Source
+
+    def to_dict(self) -> dict[str, str]:
+        return {"fact": self.fact, "source": self.source}
+
+
+@dataclass(frozen=True)
+class RouteVerdict:
+    """One route's judgement. ``change`` is added | modified | unchanged | unknown (no change list) |
+    live; ``collateral`` marks an
+    unchanged route that got worse. ``p_values`` maps a test family to (raw, Holm-adjusted)."""
+
+    endpoint: Endpoint
+    cls: VerdictClass
+    reason: str
+    change: str
+    samples: dict[str, int]
+    effects: dict[str, Effect] = field(default_factory=dict)
+    p_values: dict[str, tuple[float, float]] = field(default_factory=dict)
+    signals: tuple[Signal, ...] = ()
+
+    @property
+    def collateral(self) -> bool:
+        return self.change == "unchanged" and self.cls in ("REGRESSION", "DEGRADING", "THROTTLED")
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "method": self.endpoint.method,
+            "route": self.endpoint.route,
+            "class": self.cls,
+            "reason": self.reason,
+            "change": self.change,
+            "collateral": self.collateral,
+            "samples": dict(self.samples),
+            "effects": {k: list(v) if isinstance(v, tuple) else v for k, v in self.effects.items()},
+            "p_values": {k: {"raw": raw, "adjusted": adj} for k, (raw, adj) in self.p_values.items()},
+            "signals": [{"name": s.name, "detail": s.detail} for s in self.signals],
+        }
+
+
+@dataclass(frozen=True)
+class RootCause:
+    """The named cause. ``kind`` keys the remediation playbook; ``location`` is file:line when known;
+    ``introduced`` is True when a diff hunk covers the failing frame itself."""
+
+    kind: str
+    summary: str
+    error: str | None = None
+    location: str | None = None
+    hunk: str | None = None
+    introduced: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "summary": self.summary,
+            "error": self.error,
+            "location": self.location,
+            "hunk": self.hunk,
+            "introduced_by_change": self.introduced,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    cls: VerdictClass
+    reason: str
+    routes: tuple[RouteVerdict, ...] = ()
+    root_cause: RootCause | None = None
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code_for(self.cls)
+
+    def analysis(self) -> str:
+        """The written analysis (markdown), deterministic from the verdict."""
+        return render(self)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "class": self.cls,
+            "reason": self.reason,
+            "exit_code": self.exit_code,
+            "routes": [r.to_dict() for r in self.routes],
+            "root_cause": self.root_cause.to_dict() if self.root_cause else None,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "analysis": self.analysis(),
+        }
+
+
+def inconclusive(reason: str) -> Verdict:
+    """The verdict of a run that could not be judged (the run failed, or no data): always with why."""
+    return Verdict("INCONCLUSIVE", reason)

@@ -1,0 +1,63 @@
+"""Baseline-free judgement: against the SLO and the run itself (live mode)."""
+
+from __future__ import annotations
+
+from kassi_app.endpoint import Endpoint
+from kassi_app.events import LogEvent
+from kassi_app.judge import JudgeSettings, Slo, judge_live
+from kassi_app.judge.synthetic import RouteSpec, live_events
+
+ITEMS = Endpoint("GET", "/api/items")
+
+
+def test_a_healthy_live_service() -> None:
+    verdict = judge_live(live_events(RouteSpec(), seed=1), [ITEMS], JudgeSettings(), Slo(p95_ms=50.0))
+    assert verdict.cls == "HEALTHY" and verdict.exit_code == 0
+    assert verdict.routes[0].samples == {"live": 1000}
+
+
+def test_errors_above_the_slo_are_a_regression() -> None:
+    verdict = judge_live(live_events(RouteSpec(errors_at_head=0.05), seed=1), [ITEMS], slo=Slo(error_rate=0.01))
+    assert verdict.cls == "REGRESSION"
+    assert "above the SLO 1.0 %" in verdict.reason
+
+
+def test_errors_within_the_slo_are_healthy() -> None:
+    verdict = judge_live(live_events(RouteSpec(errors_at_head=0.005), seed=1), [ITEMS], slo=Slo(error_rate=0.02))
+    assert verdict.cls == "HEALTHY"
+
+
+def test_a_p95_over_the_slo_is_degrading() -> None:
+    verdict = judge_live(live_events(RouteSpec(), seed=1), [ITEMS], slo=Slo(p95_ms=5.0))
+    assert verdict.cls == "DEGRADING"
+    assert [s.name for s in verdict.routes[0].signals] == ["slo_p95"]
+
+
+def test_growth_and_serialisation_are_found_without_a_baseline() -> None:
+    growing = judge_live(live_events(RouteSpec(growth_ms_per_s_at_head=0.5), seed=2), [ITEMS])
+    assert growing.cls == "DEGRADING" and "trend" in {s.name for s in growing.routes[0].signals}
+    serial = judge_live(live_events(RouteSpec(high_factor_at_head=8.0), seed=2), [ITEMS], stage_users=(2, 16))
+    assert serial.cls == "DEGRADING" and "scaling" in {s.name for s in serial.routes[0].signals}
+    assert serial.root_cause is not None and "from 2 to 16 users" in serial.root_cause.summary
+
+
+def test_429s_live_are_throttled() -> None:
+    verdict = judge_live(live_events(RouteSpec(throttled_at_head=0.2), seed=3), [ITEMS])
+    assert verdict.cls == "THROTTLED"
+
+
+def test_no_live_traffic_is_inconclusive() -> None:
+    assert judge_live([], [ITEMS]).cls == "INCONCLUSIVE"
+
+
+def test_repeated_queries_in_the_target_log_name_an_n_plus_one() -> None:
+    """A live latency breach plus one SELECT logged 5 times per request reads as N+1; once is not."""
+    logs = [
+        LogEvent(1001.0 + i / 1000, "r1", "live", "stdout", "DEBUG", f"SELECT * FROM pets WHERE owner_id = {i}")
+        for i in range(5000)
+    ]
+    verdict = judge_live(live_events(RouteSpec(), seed=1), [ITEMS], slo=Slo(p95_ms=5.0), logs=logs)
+    assert verdict.root_cause is not None and verdict.root_cause.kind == "n_plus_one"
+    assert "5.0 times per request" in verdict.root_cause.summary and "JOIN" in verdict.analysis()
+    once = judge_live(live_events(RouteSpec(), seed=1), [ITEMS], slo=Slo(p95_ms=5.0), logs=logs[:1000])
+    assert once.root_cause is not None and once.root_cause.kind == "latency_shift"

@@ -1,0 +1,114 @@
+"""Root cause from synthetic tracebacks and hunks, error normalisation, the written analysis."""
+
+from __future__ import annotations
+
+import pytest
+from judge_stubs import Changed, Hunk
+
+from kassi_app.events import LogEvent, ParsedException, StackFrame
+from kassi_app.judge import judge_ab
+from kassi_app.judge.normalise import normalise
+from kassi_app.judge.synthetic import RouteSpec, ab_events
+
+WRITE = Changed("POST", "/api/visits", file="app/visits.py")
+ROOT = "/tmp/kassi-wt-head"
+
+
+def _locked(i: int, variant: str = "head", line: int = 42) -> LogEvent:
+    frames = (
+        StackFrame(f"{ROOT}/.venv/lib/python3.13/site-packages/flask/app.py", 880, "full_dispatch_request"),
+        StackFrame(f"{ROOT}/app/visits.py", 17, "create_visit"),
+        StackFrame(f"{ROOT}/app/db.py", line, "insert_visit"),
+        StackFrame("/usr/lib/python3.13/sqlite3/dbapi2.py", 10, "execute"),
+    )
+    message = f"database is locked (visit {1000 + i}, file '/tmp/x{i}.db')"
+    exc = ParsedException("sqlite3.OperationalError", message, frames)
+    return LogEvent(1010.0 + i, "r1", variant, "stderr", "ERROR", "Traceback ...", exc)  # type: ignore[arg-type]
+
+
+def _regression_events() -> list:  # type: ignore[type-arg]
+    spec = RouteSpec(method="POST", route="/api/visits", errors_at_head=0.15, error_text="database is locked")
+    return ab_events([spec, RouteSpec(route="/api/owners", n=600)], seed=21)
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("database is locked", "database is locked"),
+        ("no such row id=42 in '/tmp/a/b.db'", "no such row id=<n> in '<v>'"),
+        ('KeyError: "owner-17"', "KeyError: '<v>'"),
+        ("object at 0x7f3a2b1c", "object at <hex>"),
+        ("user 3f2a9c1e-1111-2222-3333-444455556666 gone", "user <id> gone"),
+        ("timeout after 2.5s calling 127.0.0.1:8081", "timeout after <n>s calling <n>:<n>"),
+        ("open /srv/app/data/x.json failed", "open <path> failed"),
+        ("abc123 v2 stay", "abc123 v2 stay"),
+    ],
+)
+def test_normalise_keeps_one_cause_together(raw: str, normalised: str) -> None:
+    assert normalise(raw) == normalised
+
+
+def test_regression_root_cause_names_the_error_the_frame_and_the_hunk() -> None:
+    logs = [_locked(i) for i in range(30)] + [_locked(i, "base") for i in range(2)]
+    verdict = judge_ab(_regression_events(), [WRITE], logs=logs, hunks=[Hunk("app/db.py", 38, 47)], repo_roots=[ROOT])
+    assert verdict.cls == "REGRESSION"
+    cause = verdict.root_cause
+    assert cause is not None
+    assert cause.kind == "database_locked" and cause.introduced
+    assert cause.error == "sqlite3.OperationalError: database is locked (visit <n>, file '<v>')"
+    assert cause.location == "app/db.py:42"
+    assert "introduced by this change, at app/db.py:42" in cause.summary
+    sources = {e.source for e in verdict.evidence}
+    assert {"proxy", "target log"} <= sources
+    assert any("error bodies read 'database is locked'" in e.fact for e in verdict.evidence)
+    text = verdict.analysis()
+    for section in (
+        "## Summary",
+        "## Affected endpoints",
+        "## Root cause",
+        "## Evidence",
+        "## Recommendation",
+    ):
+        assert section in text
+    assert "PRAGMA journal_mode=WAL" in text and "_(source: target log)_" in text
+    assert text == verdict.analysis()  # deterministic
+
+
+def test_a_frame_outside_every_hunk_names_the_frame_and_the_hunk_in_its_file() -> None:
+    logs = [_locked(i, line=90) for i in range(10)]
+    verdict = judge_ab(_regression_events(), [WRITE], logs=logs, hunks=[Hunk("app/db.py", 38, 47)], repo_roots=[ROOT])
+    cause = verdict.root_cause
+    assert cause is not None and not cause.introduced
+    assert cause.location == "app/db.py:90 in insert_visit" and cause.hunk == "app/db.py:38-47"
+
+
+def test_without_logs_the_proxy_excerpt_and_the_handler_hunk_make_the_cause() -> None:
+    hunks = [Hunk("app/other.py", 1, 3), Hunk("app/visits.py", 10, 20)]
+    verdict = judge_ab(_regression_events(), [WRITE], hunks=hunks)
+    cause = verdict.root_cause
+    assert cause is not None
+    assert cause.error == "database is locked" and cause.hunk == "app/visits.py:10-20"
+    assert "this change touched app/visits.py:10-20" in cause.summary
+
+
+def test_an_exception_equally_common_at_base_is_not_the_cause() -> None:
+    logs = [_locked(i, v) for i in range(5) for v in ("head", "base")]
+    verdict = judge_ab(_regression_events(), [WRITE], logs=logs)
+    assert verdict.root_cause is not None and verdict.root_cause.error == "database is locked"
+
+
+def test_504s_are_a_downstream_timeout() -> None:
+    events = [
+        e.__class__(**{**e.to_dict(), "status": 504, "error": "upstream timed out after 2000 ms"})
+        if e.status == 500
+        else e
+        for e in _regression_events()
+    ]
+    verdict = judge_ab(events, [WRITE])
+    assert verdict.root_cause is not None and verdict.root_cause.kind == "downstream_timeout"
+    assert "circuit breaker" in verdict.analysis()
+
+
+def test_a_healthy_verdict_has_no_root_cause() -> None:
+    verdict = judge_ab(ab_events([RouteSpec()], seed=1), [Changed("GET", "/api/items")])
+    assert verdict.root_cause is None and "Nothing to do." in verdict.analysis()

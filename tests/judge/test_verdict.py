@@ -1,0 +1,180 @@
+"""Verdict classes on synthetic A/B telemetry with known answers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from judge_stubs import Changed
+
+from kassi_app.events import AccessEvent
+from kassi_app.judge import JudgeSettings, exit_code_for, inconclusive, judge_ab
+from kassi_app.judge.synthetic import RouteSpec, ab_events
+
+ITEMS = Changed("GET", "/api/items")
+OTHER = RouteSpec(route="/api/other", n=600, median_ms=3.0)
+
+
+def test_a_ten_percent_shift_on_a_5ms_route_is_degrading() -> None:
+    verdict = judge_ab(ab_events([RouteSpec(shift_at_head=1.10), OTHER], seed=11), [ITEMS])
+    assert verdict.cls == "DEGRADING"
+    route = verdict.routes[0]
+    assert str(route.endpoint) == "GET /api/items" and route.cls == "DEGRADING"
+    assert [s.name for s in route.signals] == ["latency_shift"]
+    assert route.effects["shift_pct"] == pytest.approx(10.0, abs=2.5)
+    low, high = route.effects["shift_ms_ci"]  # type: ignore[misc]
+    assert low < 0.5 < high
+    assert route.p_values["latency"][1] < 0.01
+    assert verdict.routes[1].cls == "HEALTHY"
+    assert verdict.exit_code == 1
+
+
+def test_identical_distributions_stay_healthy_across_seeds() -> None:
+    """False-alarm rate: no DEGRADING/REGRESSION in 30 runs of the same distribution (two routes each)."""
+    classes = [judge_ab(ab_events([RouteSpec(), OTHER], seed=seed), [ITEMS]).cls for seed in range(30)]
+    assert classes.count("HEALTHY") == 30, classes
+
+
+def test_one_noisy_block_is_not_a_regression() -> None:
+    """A noisy neighbour slows one head block by 30 %; the other block pair disagrees, so no verdict."""
+    events = [
+        AccessEvent(**{**e.to_dict(), "duration_ms": e.duration_ms * 1.3}) if e.block == 3 else e
+        for e in ab_events([RouteSpec(), OTHER], seed=4)
+    ]
+    verdict = judge_ab(events, [ITEMS])
+    assert verdict.cls in ("HEALTHY", "INCONCLUSIVE"), verdict.reason
+    assert verdict.routes[0].effects["block_pairs_shifted"] == 1.0
+
+
+def test_server_errors_are_a_regression() -> None:
+    verdict = judge_ab(ab_events([RouteSpec(errors_at_head=0.08), OTHER], seed=2), [ITEMS])
+    assert verdict.cls == "REGRESSION" and verdict.exit_code == 1
+    route = verdict.routes[0]
+    assert route.effects["error_rate_base"] == 0.0
+    assert route.effects["error_rate_head"] == pytest.approx(0.08, abs=0.02)
+    assert "server_errors" in {s.name for s in route.signals}
+
+
+def test_a_small_error_increase_below_the_threshold_is_not_a_regression() -> None:
+    verdict = judge_ab(ab_events([RouteSpec(errors_at_head=0.002), OTHER], seed=2), [ITEMS])
+    assert verdict.cls == "HEALTHY"
+
+
+def test_429s_are_throttled_not_broken() -> None:
+    verdict = judge_ab(ab_events([RouteSpec(throttled_at_head=0.3), OTHER], seed=3), [ITEMS])
+    assert verdict.cls == "THROTTLED" and verdict.exit_code == 0
+    assert verdict.root_cause is not None and verdict.root_cause.kind == "rate_limit"
+
+
+def test_latency_growing_over_the_run_is_a_trend() -> None:
+    verdict = judge_ab(ab_events([RouteSpec(growth_ms_per_s_at_head=0.4), OTHER], seed=5), [ITEMS])
+    assert verdict.cls == "DEGRADING"
+    route = verdict.routes[0]
+    assert "trend" in {s.name for s in route.signals}
+    assert route.effects["trend_ms_per_s"] == pytest.approx(0.4, rel=0.35)
+    assert verdict.root_cause is not None and verdict.root_cause.kind == "growth"
+
+
+def test_latency_scaling_with_users_is_a_scaling_fault() -> None:
+    verdict = judge_ab(ab_events([RouteSpec(high_factor_at_head=4.0), OTHER], seed=6), [ITEMS], stage_users=(2, 16))
+    assert verdict.cls == "DEGRADING"
+    route = verdict.routes[0]
+    assert "scaling" in {s.name for s in route.signals}
+    assert route.effects["scaling_growth"] == pytest.approx(4.0, rel=0.15)
+    assert verdict.root_cause is not None and verdict.root_cause.kind == "lock_contention"
+    assert "from 2 to 16 users" in verdict.root_cause.summary
+
+
+def test_a_slowdown_of_every_route_is_collateral_degrading() -> None:
+    """The changed route is fine; an unchanged route slows down: DEGRADING, marked collateral."""
+    events = ab_events([RouteSpec(), RouteSpec(route="/api/other", n=600, median_ms=3.0, shift_at_head=1.5)], seed=7)
+    verdict = judge_ab(events, [ITEMS])
+    assert verdict.cls == "DEGRADING"
+    other = next(r for r in verdict.routes if r.endpoint.route == "/api/other")
+    assert other.collateral and other.to_dict()["collateral"] is True
+    assert "(collateral)" in verdict.reason
+
+
+def test_too_few_samples_is_inconclusive_with_the_reason() -> None:
+    verdict = judge_ab(ab_events([RouteSpec(n=20)], seed=1), [ITEMS])
+    assert verdict.cls == "INCONCLUSIVE" and verdict.exit_code == 3
+    assert "too few samples" in verdict.reason
+
+
+def test_an_unchanged_route_with_few_samples_does_not_decide() -> None:
+    verdict = judge_ab(ab_events([RouteSpec(), RouteSpec(route="/api/rare", n=10)], seed=1), [ITEMS])
+    assert verdict.cls == "HEALTHY"
+    assert next(r for r in verdict.routes if r.endpoint.route == "/api/rare").cls == "INCONCLUSIVE"
+
+
+def test_all_errors_at_head_is_a_regression_and_at_both_is_inconclusive() -> None:
+    assert judge_ab(ab_events([RouteSpec(errors_at_head=1.0)], seed=1), [ITEMS]).cls == "REGRESSION"
+    both = judge_ab(ab_events([RouteSpec(errors_at_head=1.0, errors_at_base=1.0)], seed=1), [ITEMS])
+    assert both.cls == "INCONCLUSIVE" and "too few answered requests" in both.reason
+
+
+def test_a_single_route_without_a_change_list() -> None:
+    verdict = judge_ab(ab_events([RouteSpec()], seed=1), [])
+    assert verdict.cls == "HEALTHY" and len(verdict.routes) == 1
+    assert verdict.routes[0].change == "unknown" and not verdict.routes[0].collateral
+
+
+def test_an_added_endpoint_is_judged_without_a_baseline() -> None:
+    spec = RouteSpec(route="/api/new", errors_at_head=0.2)
+    events = [e for e in ab_events([RouteSpec(), spec], seed=1) if not (e.route == "/api/new" and e.variant == "base")]
+    verdict = judge_ab(events, [Changed("GET", "/api/new", "added")])
+    assert verdict.cls == "REGRESSION"
+    new = next(r for r in verdict.routes if r.endpoint.route == "/api/new")
+    assert new.change == "added" and "above the SLO" in new.reason
+
+
+def test_a_removed_endpoint_is_noted_not_judged() -> None:
+    verdict = judge_ab(ab_events([RouteSpec()], seed=1), [ITEMS, Changed("GET", "/api/old", "removed")])
+    assert verdict.cls == "HEALTHY"
+    assert "removed by this change, not judged: GET /api/old" in verdict.reason
+
+
+def test_no_traffic_to_a_variant_or_to_a_changed_route_is_inconclusive() -> None:
+    head_only = [e for e in ab_events([RouteSpec()], seed=1) if e.variant == "head"]
+    assert "no requests reached the base service" in judge_ab(head_only, [ITEMS]).reason
+    missing = judge_ab(ab_events([OTHER], seed=1), [ITEMS])
+    assert missing.cls == "INCONCLUSIVE" and "GET /api/items: no traffic reached it" in missing.reason
+    one_of_two = judge_ab(ab_events([RouteSpec(), OTHER], seed=1), [ITEMS, Changed("GET", "/api/never")])
+    assert one_of_two.cls == "INCONCLUSIVE" and "GET /api/never" in one_of_two.reason
+    fault_elsewhere = judge_ab(ab_events([RouteSpec(errors_at_head=0.1)], seed=1), [ITEMS, Changed("GET", "/x")])
+    assert fault_elsewhere.cls == "REGRESSION"
+
+
+def test_too_noisy_is_inconclusive() -> None:
+    verdict = judge_ab(ab_events([RouteSpec(n=120, sigma=1.5)], seed=1), [ITEMS], JudgeSettings(min_samples=30))
+    assert verdict.cls == "INCONCLUSIVE" and "too noisy" in verdict.reason
+
+
+def test_exit_codes_and_inconclusive() -> None:
+    assert [exit_code_for(c) for c in ("HEALTHY", "THROTTLED", "REGRESSION", "DEGRADING", "INCONCLUSIVE")] == [
+        0,
+        0,
+        1,
+        1,
+        3,
+    ]
+    v = inconclusive("k6 crashed")
+    assert v.to_dict()["class"] == "INCONCLUSIVE" and v.to_dict()["reason"] == "k6 crashed" and v.exit_code == 3
+
+
+def test_to_dict_is_json_and_deterministic() -> None:
+    events = ab_events([RouteSpec(shift_at_head=1.2), OTHER], seed=9)
+    first = judge_ab(events, [ITEMS]).to_dict()
+    assert json.dumps(first) == json.dumps(judge_ab(list(reversed(events)), [ITEMS]).to_dict())
+    assert set(first) >= {"class", "reason", "routes", "root_cause", "evidence", "analysis"}
+    route = first["routes"][0]  # type: ignore[index]
+    assert set(route) >= {"method", "route", "class", "effects", "p_values", "signals"}
+    assert set(route["effects"]) >= {
+        "shift_ms",
+        "shift_ms_ci",
+        "shift_pct",
+        "p95_base_ms_ci",
+        "p95_head_ms_ci",
+    }
+    assert set(route["p_values"]["latency"]) == {"raw", "adjusted"}
+    assert all(e["source"] in ("proxy", "k6", "target log", "store query") for e in first["evidence"])  # type: ignore[union-attr]
