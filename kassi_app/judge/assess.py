@@ -132,6 +132,9 @@ class SoloRoute:
     slo: Slo
     run_start: float
     p_values: dict[str, float] = field(default_factory=dict)
+    peer_scaling: float | None = None
+    """A/B: the median high/low scaling of the routes measured at both refs, at head. On a saturated
+    machine every route's latency grows with users; a new route is judged against its peers then."""
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -200,11 +203,16 @@ class SoloRoute:
         if self.scaling is not None:
             ratio = self.scaling.ratio
             effects |= {"scaling_head": ratio.value, "scaling_head_ci": ratio.ci}
-            if ratio.ci[0] >= s.max_scaling_ratio:
+            limit = s.max_scaling_ratio
+            peers = ""
+            if self.peer_scaling is not None:
+                limit = max(limit, s.max_scaling_growth * self.peer_scaling)
+                peers = f" against x{self.peer_scaling:.1f} for the routes measured at both refs"
+            if ratio.ci[0] >= limit:
                 signals.append(
                     Signal(
                         "scaling",
-                        f"x{ratio.value:.1f} high/low concurrency (CI {ratio.ci[0]:.1f}-{ratio.ci[1]:.1f})",
+                        f"x{ratio.value:.1f} high/low concurrency (CI {ratio.ci[0]:.1f}-{ratio.ci[1]:.1f}){peers}",
                     )
                 )
         return effects

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 from kassi_app.endpoint import Endpoint
 from kassi_app.events import AccessEvent, LogEvent
 from kassi_app.judge.assess import ABRoute, SoloRoute
@@ -54,6 +56,11 @@ def judge_ab(
             assessments.append(ABRoute(endpoint, change, samples[base_v], samples[head_v], settings, run_start))
         else:
             assessments.append(SoloRoute(endpoint, change, head_v, samples[head_v], settings, slo or Slo(), run_start))
+    peer_scalings = [a.scaling_head.ratio.value for a in assessments if isinstance(a, ABRoute) and a.scaling_head]
+    if peer_scalings:
+        for a in assessments:
+            if isinstance(a, SoloRoute):
+                a.peer_scaling = float(np.median(peer_scalings))
     removed = sorted(c.endpoint for c in changed if c.change == "removed")
     head_logs = [e for e in logs if e.variant == head_v] if logs else []
     base_logs = [e for e in logs if e.variant == base_v] if logs else []
@@ -129,6 +136,19 @@ def _verdict(
     cls = min((r.cls for r in decisive), key=SEVERITY.index)
     worst = [r for r in decisive if r.cls == cls]
     reason = f"{cls}: " + "; ".join(f"{r.endpoint}{' (collateral)' if r.collateral else ''}: {r.reason}" for r in worst)
+    throttled = [r for r in decisive if r.cls == "THROTTLED" and r.endpoint in targets]
+    if cls == "DEGRADING" and throttled and all(r.collateral for r in worst):
+        # kassi's load is a closed model: each user sends its next request when the last one is
+        # answered. Instant 429s on the changed route make every user cycle faster, so the other
+        # routes see more requests per second at head than at base. Their slowdown is then a
+        # product of the load model, not of the change: report it, let the throttling decide.
+        slowed = ", ".join(str(r.endpoint) for r in worst)
+        cls, worst = "THROTTLED", throttled
+        reason = (
+            "THROTTLED: " + "; ".join(f"{r.endpoint}: {r.reason}" for r in throttled)
+            + f". Also slower at head: {slowed} (collateral, not decisive: the fast 429s raised the request"
+            " rate the other routes saw under kassi's closed-model load)"
+        )
     counts = ", ".join(f"{sum(e.variant == v for e in events)} {v}" for v in variants)
     evidence = [Evidence(f"the proxy recorded {counts} requests over {len(judged)} route(s)", "proxy")]
     evidence += [Evidence(f"{r.endpoint}: {s.detail}", "proxy") for r in decisive for s in r.signals]

@@ -32,6 +32,8 @@ class RouteSpec:
     growth_ms_per_s_at_head: float = 0.0
     error_text: str = "Internal Server Error"
     slow_tail: float = 0.0
+    high_factor: float = 1.0
+    """Latency factor at the high stage at *both* variants: a saturated machine, not a fault."""
 
 
 def ab_events(specs: list[RouteSpec], seed: int = 0, blocks: int = 2) -> list[AccessEvent]:
@@ -64,6 +66,7 @@ def _block(
     latency = spec.median_ms * np.exp(rng.normal(0.0, spec.sigma, count))
     latency = np.where(rng.uniform(size=count) < spec.slow_tail, latency * rng.uniform(3.0, 10.0, count), latency)
     high = times - start >= LOW_FRACTION * BLOCK_S
+    latency = np.where(high, latency * spec.high_factor, latency)
     if head:
         latency = latency * spec.shift_at_head
         latency = np.where(high, latency * spec.high_factor_at_head, latency)

@@ -42,6 +42,9 @@ def _regression_events() -> list:  # type: ignore[type-arg]
         ("timeout after 2.5s calling 127.0.0.1:8081", "timeout after <n>s calling <n>:<n>"),
         ("open /srv/app/data/x.json failed", "open <path> failed"),
         ("abc123 v2 stay", "abc123 v2 stay"),
+        ('{"detail": "pricing timed out"}', "pricing timed out"),
+        ('{"title": "Conflict", "status": 409}', "Conflict"),
+        ('{"detail": "order 42', '{\'<v>\': "order <n>'),  # a cut-off excerpt stays text
     ],
 )
 def test_normalise_keeps_one_cause_together(raw: str, normalised: str) -> None:

@@ -128,6 +128,31 @@ def test_an_added_endpoint_is_judged_without_a_baseline() -> None:
     assert new.change == "added" and "above the SLO" in new.reason
 
 
+@pytest.mark.parametrize(("extra_factor", "expected"), [(1.0, "HEALTHY"), (4.0, "DEGRADING")])
+def test_an_added_endpoint_scales_against_its_peers_on_a_saturated_machine(extra_factor: float,
+                                                                            expected: str) -> None:
+    # Every route's latency grows x6 from the low to the high stage at both refs (the CPU is saturated):
+    # a new route that grows the same is healthy; one that grows x4 more serialises on something.
+    peers = [RouteSpec(route=f"/api/r{i}", high_factor=6.0, n=600) for i in range(3)]
+    new = RouteSpec(route="/api/new", high_factor=6.0, high_factor_at_head=extra_factor)
+    events = [e for e in ab_events([*peers, new], seed=3) if not (e.route == "/api/new" and e.variant == "base")]
+    verdict = judge_ab(events, [Changed("GET", "/api/new", "added")])
+    route = next(r for r in verdict.routes if r.endpoint.route == "/api/new")
+    assert route.cls == expected, route.reason
+    if expected == "DEGRADING":
+        assert "routes measured at both refs" in route.reason
+
+
+def test_throttling_outranks_a_collateral_slowdown_it_causes() -> None:
+    limited = RouteSpec(route="/api/limited", throttled_at_head=0.6)
+    other = RouteSpec(route="/api/other", shift_at_head=1.3, n=800)
+    verdict = judge_ab(ab_events([limited, other], seed=5), [Changed("GET", "/api/limited", "modified")])
+    assert verdict.cls == "THROTTLED", verdict.reason
+    assert "Also slower at head: GET /api/other" in verdict.reason
+    slowed = next(r for r in verdict.routes if r.endpoint.route == "/api/other")
+    assert slowed.cls == "DEGRADING" and slowed.collateral
+
+
 def test_a_removed_endpoint_is_noted_not_judged() -> None:
     verdict = judge_ab(ab_events([RouteSpec()], seed=1), [ITEMS, Changed("GET", "/api/old", "removed")])
     assert verdict.cls == "HEALTHY"
