@@ -24,7 +24,7 @@ class Op:
 
 def _param(name: str, example: str | int, where: str) -> JsonObject:
     kind = "integer" if isinstance(example, int) else "string"
-    return {"name": name, "in": where, "required": where == "path", "schema": {"type": kind},
+    return {"name": name, "in": where, "required": True, "schema": {"type": kind},
             "example": example}
 
 

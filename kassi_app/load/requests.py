@@ -135,11 +135,18 @@ def build_request(index: SpecIndex, endpoint: Endpoint, group: str, weight: floa
         spec_param = by_name.get(spec_names[position]) if position < len(spec_names) else None
         fallback = index.param_value(spec_param) if spec_param else 1
         path_params.append(PathParam(name, prefix if usable else None, fallback))
+    # Required query parameters, and optional ones the spec gives an example for: an example is the
+    # spec author saying what a typical request sends (a search without its `q` is not typical).
     query = {str(p["name"]): index.param_value(p) for p in params
-             if p.get("in") == "query" and p.get("required")}
+             if p.get("in") == "query" and (p.get("required") or _has_example(p))}
     headers = {str(p["name"]): str(index.param_value(p)) for p in params
                if p.get("in") == "header" and p.get("required")}
     body, content_type = index.body(op, params)
     if body is None and endpoint.method in ("POST", "PUT", "PATCH") and not op:
         body, content_type = "{}", "application/json"  # no spec: an empty JSON object beats no body
     return RequestSpec(endpoint, group, weight, tuple(path_params), query, headers, body, content_type)
+
+
+def _has_example(param: dict[str, Any]) -> bool:
+    schema = param.get("schema")
+    return "example" in param or bool(param.get("examples")) or (isinstance(schema, dict) and "example" in schema)

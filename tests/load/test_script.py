@@ -105,3 +105,12 @@ def test_rendered_script_is_self_contained() -> None:
     assert "/*__KASSI" not in script
     assert "export const options = {" in script and "const PLAN = {" in script
     assert "import http from 'k6/http'" in script
+
+
+def test_optional_query_parameters_are_sent_when_the_spec_gives_an_example() -> None:
+    spec = {"openapi": "3.1.0", "paths": {"/api/search": {"get": {"parameters": [
+        {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}, "example": "oak"},
+        {"name": "page", "in": "query", "schema": {"type": "integer", "example": 2}},
+        {"name": "debug", "in": "query", "schema": {"type": "boolean"}}]}}}}
+    request = build_request(SpecIndex(spec), Endpoint("GET", "/api/search"), "changed", 1.0)
+    assert request.query == {"q": "oak", "page": 2}  # no example for `debug`: not typical, not sent
