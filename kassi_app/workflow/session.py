@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -181,6 +182,8 @@ class RunSession:
         else:
             self.openapi = load_openapi(req.openapi, req.allow_hosts) if req.openapi else None
             known = operations(self.openapi) if self.openapi else list(self.endpoints)
+            if self.openapi is not None and not known:
+                raise BadInput(f"the OpenAPI spec {req.openapi} has no usable operations")
             unknown = [str(e) for e in self.endpoints if self.openapi and e not in known]
             if unknown:
                 raise BadInput(f"endpoint not in the OpenAPI spec: {', '.join(unknown)}")
@@ -228,6 +231,7 @@ class RunSession:
         if req.mode == "live":
             assert req.url is not None
             host, port = check_url_allowed(req.url, req.allow_hosts)
+            _check_reachable(host, port)
             self.sides = [Side("live", host, port)]
             return {"live": req.url}
         assert req.repo is not None
@@ -296,6 +300,13 @@ class RunSession:
     def collect(self) -> dict[str, Any]:
         """Per variant and route: requests, status classes, p50/p95/p99 and top errors (store queries)."""
         self._flush_logs()
+        telemetry = self.telemetry()
+        if not telemetry:
+            raise InfrastructureError("the proxy recorded no requests: the load never reached the service")
+        _check_upstream_answered(telemetry)
+        return {"telemetry": telemetry}
+
+    def telemetry(self) -> dict[str, dict[str, Any]]:
         stats = self.store.ask(RouteStatsQuery(run_id=self.run_id))
         errors = self.store.ask(TopErrorsQuery(run_id=self.run_id, limit=3))
         telemetry: dict[str, dict[str, Any]] = {}
@@ -315,9 +326,7 @@ class RunSession:
             route = telemetry.get(e.variant, {}).get(e.route)
             if route is not None:
                 route["top_errors"].append({"error": e.error, "count": e.count})
-        if not telemetry:
-            raise InfrastructureError("the proxy recorded no requests: the load never reached the service")
-        return {"telemetry": telemetry}
+        return telemetry
 
     def judge(self) -> dict[str, Any]:
         """The statistical verdict over the run's access events, with root cause from the logs."""
@@ -373,7 +382,7 @@ class RunSession:
             per["requests"] += block["requests"]
             per["duration_s"] = round(per["duration_s"] + block["duration_s"], 3)
             per["blocks"].append(block)
-        telemetry = self.collect()["telemetry"] if self.blocks and self._has_events() else {}
+        telemetry = self._safe_telemetry()
         return {
             "run_id": self.run_id,
             "mode": req.mode if req else None,
@@ -389,11 +398,33 @@ class RunSession:
             "ledger": dict(ledger),
         }
 
-    def _has_events(self) -> bool:
+    def _safe_telemetry(self) -> dict[str, dict[str, Any]]:
         try:
-            return bool(self.store.ask(RouteStatsQuery(run_id=self.run_id)))
-        except Exception:  # the record must be written even when the store is the thing that failed
-            return False
+            return self.telemetry()
+        except Exception as exc:  # the record must be written even when the store is what failed
+            return {"error": {"store": str(exc)}}
+
+
+UNREACHABLE_MARK = "the connection"
+"""The proxy's error text when it could not connect upstream ("upstream ... refused the connection")."""
+
+
+def _check_reachable(host: str, port: int, timeout_s: float = 3.0) -> None:
+    """A live target must accept a TCP connection before any load is sent."""
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise InfrastructureError(f"nothing answers at {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _check_upstream_answered(telemetry: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> None:
+    """Most requests of a variant failing to reach its service is an infrastructure failure, not a
+    verdict on the change: raise with the proxy's own error text."""
+    for variant, routes in telemetry.items():
+        total = sum(r["requests"] for r in routes.values())
+        refused = [e for r in routes.values() for e in r["top_errors"] if UNREACHABLE_MARK in str(e["error"])]
+        if total and sum(e["count"] for e in refused) * 2 > total:
+            raise InfrastructureError(f"the proxy could not reach the {variant} service: {refused[0]['error']}")
 
 
 def _toml_at(repo: Path, ref: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import pytest
 
 from kassi_app.demos import init_demo
 from tests.workflow.conftest import SHORT_LOAD, Kassi
+from tests.workflow.stdlib_app import DYING_APP
 
 pytestmark = pytest.mark.e2e
 
@@ -79,33 +80,6 @@ def test_not_a_git_repo_and_disallowed_host(kassi: Kassi, tmp_path: Path) -> Non
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
 
 
-DYING_APP = textwrap.dedent('''
-    """A stdlib service whose head version exits after a few requests (a crash mid-run)."""
-    import os, sys
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    LIMIT = int(os.environ.get("DIE_AFTER", "0"))
-    served = 0
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            global served
-            served += 1
-            if LIMIT and served > LIMIT and self.path != "/health":
-                print("fatal: out of file handles, exiting", file=sys.stderr, flush=True)
-                os._exit(70)
-            body = b'{"ok": true}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
-''')
 SPEC = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
         "paths": {"/api/items": {"get": {"responses": {"200": {"description": "ok"}}}}}}
 
