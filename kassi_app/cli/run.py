@@ -56,6 +56,8 @@ def render_human(record: dict[str, Any], console: Console) -> None:
                 table.add_row(variant, route, str(s["requests"]), str(s["2xx"]), str(s["429"]), str(s["5xx"]),
                               f"{s['p50_ms']:.1f}", f"{s['p95_ms']:.1f}", f"{s['p99_ms']:.1f}")
         console.print(table)
+    for warning in record.get("warnings") or []:
+        console.print(f"[yellow]warning: {warning}[/yellow]", highlight=False)
     verdict = record.get("verdict") or {}
     if verdict.get("analysis"):
         console.print(Markdown(verdict["analysis"]))

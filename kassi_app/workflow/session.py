@@ -100,6 +100,7 @@ class RunSession:
         self._logs_stored = 0
         self.verdict: Verdict | None = None
         self.record: dict[str, Any] = {}
+        self.warnings: list[str] = []
         self._stack = ExitStack()
 
     # ---- helpers -----------------------------------------------------------------------------
@@ -304,7 +305,8 @@ class RunSession:
         if not telemetry:
             raise InfrastructureError("the proxy recorded no requests: the load never reached the service")
         _check_upstream_answered(telemetry)
-        return {"telemetry": telemetry}
+        self.warnings = _rejected_routes(telemetry)
+        return {"telemetry": telemetry, "warnings": self.warnings}
 
     def telemetry(self) -> dict[str, dict[str, Any]]:
         stats = self.store.ask(RouteStatsQuery(run_id=self.run_id))
@@ -394,6 +396,7 @@ class RunSession:
             "telemetry": telemetry,
             "verdict": self.verdict.to_dict() if self.verdict else None,
             "failure": str(self.failure) if self.failure else None,
+            "warnings": self.warnings,
             "timings_s": dict(self.timer.seconds),
             "ledger": dict(ledger),
         }
@@ -425,6 +428,21 @@ def _check_upstream_answered(telemetry: Mapping[str, Mapping[str, Mapping[str, A
         refused = [e for r in routes.values() for e in r["top_errors"] if UNREACHABLE_MARK in str(e["error"])]
         if total and sum(e["count"] for e in refused) * 2 > total:
             raise InfrastructureError(f"the proxy could not reach the {variant} service: {refused[0]['error']}")
+
+
+def _rejected_routes(telemetry: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str]:
+    """Routes that answered mostly 4xx (not 429) at every variant: the load's requests are being
+    rejected, so their latency says little about the change. Reported, not hidden."""
+    shares: dict[str, list[float]] = {}
+    for routes in telemetry.values():
+        for route, s in routes.items():
+            shares.setdefault(route, []).append(s["4xx"] / max(s["requests"], 1))
+    return [
+        f"{route}: {100 * min(values):.0f} % of requests answered 4xx at every variant: check the spec's "
+        "parameters and bodies for this route"
+        for route, values in sorted(shares.items())
+        if min(values) > 0.5
+    ]
 
 
 def _toml_at(repo: Path, ref: str) -> dict[str, Any]:
