@@ -106,7 +106,7 @@ PHASES: tuple[Phase, ...] = (
     Phase("prepare_load", "The Empress", "Write the k6 script and validate it with k6 inspect.", NoInputs, QUICK_S),
     Phase("start_targets", "The Chariot", "Start the service at both refs, each in its own worktree.", NoInputs,
           QUICK_S * 2),
-    Phase("drive_load", "Strength", "Drive the same k6 load at both, interleaved A B A B.", NoInputs, LONG_S),
+    Phase("drive_load", "Strength", "Drive the same k6 load at both, interleaved A B B A.", NoInputs, LONG_S),
     Phase("collect", "The High Priestess", "Read the server-side truth from the store.", NoInputs, QUICK_S),
     Phase("judge", "Justice", "Decide with statistics whether the change regressed.", NoInputs, QUICK_S * 2),
     Phase("extend_load", "Wheel of Fortune", "INCONCLUSIVE: drive more rounds, then collect again.",

@@ -259,7 +259,7 @@ class RunSession:
             self.store.write_logs(fresh)
 
     def drive_load(self, rounds: int) -> dict[str, Any]:
-        """Drive the same k6 load at every side in interleaved blocks (A B A B ...), each block
+        """Drive the same k6 load at every side in interleaved blocks (A B B A ...), each block
         through a fresh access-log proxy that is drained before the block's result is kept."""
         if self.script is None or not self.sides:
             raise InfrastructureError("no load script or no target to load")
@@ -267,13 +267,19 @@ class RunSession:
         block_s = self.profile.low_duration_s + self.profile.high_duration_s + self.profile.graceful_stop_s
         new_blocks: list[dict[str, Any]] = []
         for _ in range(rounds):
-            for side in self.sides:
+            for side in self._round_order():
                 block = len(self.blocks)
                 result = self._one_block(side, block, routes, block_s)
                 summary = {"block": block, "variant": side.variant, **_k6_figures(result)}
                 self.blocks.append(summary)
                 new_blocks.append(summary)
         return {"blocks": new_blocks, "total_blocks": len(self.blocks)}
+
+    def _round_order(self) -> list[Side]:
+        """A B, then B A, then A B ...: an ABBA sequence, so a drift of the machine that is linear in
+        time (a neighbour ramping up, a cache warming) adds the same to both variants."""
+        done_rounds = len(self.blocks) // max(len(self.sides), 1)
+        return list(self.sides) if done_rounds % 2 == 0 else list(reversed(self.sides))
 
     def _one_block(self, side: Side, block: int, routes: list[str], block_s: float) -> K6Result:
         assert self.script is not None
