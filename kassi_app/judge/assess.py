@@ -18,7 +18,7 @@ from kassi_app.endpoint import Endpoint
 from kassi_app.judge.latency import LatencyComparison, compare_latency
 from kassi_app.judge.model import Effect, RouteVerdict, Signal, VerdictClass
 from kassi_app.judge.samples import Sample
-from kassi_app.judge.scaling import Scaling, growth, scaling
+from kassi_app.judge.scaling import Scaling, growth, pairs_scaling_worse, scaling
 from kassi_app.judge.settings import JudgeSettings, Slo
 from kassi_app.judge.stats import bootstrap_quantile, percentile_interval, proportion_greater, rate_above
 from kassi_app.judge.trend import Trend, trend
@@ -104,7 +104,10 @@ class ABRoute:
                 "scaling_growth": g.value,
                 "scaling_growth_ci": g.ci,
             }
-            if g.ci[0] >= s.max_scaling_growth:
+            worse, compared = pairs_scaling_worse(
+                self.base.answered(), self.head.answered(), s.max_scaling_growth, s.min_stage_samples
+            )
+            if g.ci[0] >= s.max_scaling_growth and (compared < 2 or 2 * worse > compared):
                 signals.append(
                     Signal(
                         "scaling",

@@ -78,7 +78,7 @@ def compare_latency(base: Sample, head: Sample, settings: JudgeSettings) -> Late
     boot_b = bootstrap_quantile(b, 0.95, settings.bootstrap_resamples, settings.seed)
     boot_h = bootstrap_quantile(h, 0.95, settings.bootstrap_resamples, settings.seed + 1)
     p95_base = float(np.quantile(b, 0.95))
-    p95_threshold = settings.threshold_ms(p95_base)
+    p95_threshold = settings.tail_threshold_ms(p95_base)
     pairs = list(zip(base.by_block(), head.by_block(), strict=False))
     pairs = [(pb, ph) for pb, ph in pairs if pb.n and ph.n]
     shifted = sum(

@@ -42,3 +42,26 @@ def scaling(sample: Sample, settings: JudgeSettings, seed: int) -> Scaling | Non
 def growth(head: Scaling, base: Scaling, confidence: float) -> Estimate:
     """How much worse head scales than base (ratio of ratios) with a bootstrap interval."""
     return Estimate(head.ratio.value / base.ratio.value, percentile_interval(head.draws / base.draws, confidence))
+
+
+def point_ratio(sample: Sample, min_stage_samples: int) -> float | None:
+    """median(high) / median(low) without an interval (per block), or None without both stages."""
+    stages = sample.by_stage()
+    low, high = stages.get("low"), stages.get("high")
+    if low is None or high is None or min(low.n, high.n) < min_stage_samples:
+        return None
+    low_median = float(np.median(low.durations))
+    return float(np.median(high.durations)) / low_median if low_median > 0 else None
+
+
+def pairs_scaling_worse(base: Sample, head: Sample, limit: float, min_stage_samples: int) -> tuple[int, int]:
+    """(block pairs where head scaled ``limit`` times worse than base, block pairs compared): the
+    pooled interval alone would let one noisy block carry the signal."""
+    worse = compared = 0
+    for pb, ph in zip(base.by_block(), head.by_block(), strict=False):
+        rb, rh = point_ratio(pb, min_stage_samples), point_ratio(ph, min_stage_samples)
+        if rb is None or rh is None:
+            continue
+        compared += 1
+        worse += rh / rb >= limit
+    return worse, compared

@@ -31,6 +31,11 @@ class JudgeSettings:
     family-wise (Holm over routes) and small, because with ~1000 samples the rank test is sensitive
     to effects far below anything practical: the thresholds carry the decision, the test guards it.
     Trends are not cancelled by A/B interleaving within one variant, so they need a larger effect.
+    The p95 gets its own, larger threshold (``min_tail_shift_pct``): the sampling spread of a 95th
+    percentile from a few hundred requests is several times that of the median (its variance grows
+    with q(1-q)/f(x_q)^2, and the density f is thin in the tail), and a saturated machine moves the
+    tail from block to block; a 20 % tail threshold keeps the same per-pair false-alarm odds as the
+    5 % median one.
     """
 
     __pydantic_config__: ClassVar[ConfigDict] = _NO_EXTRA
@@ -42,6 +47,7 @@ class JudgeSettings:
     min_error_increase: StrictFloat = 0.005
     min_samples: StrictInt = 50
     min_trend_pct: StrictFloat = 25.0
+    min_tail_shift_pct: StrictFloat = 20.0
     trend_bucket_s: StrictFloat = 0.5
     max_scaling_growth: StrictFloat = 1.5
     max_scaling_ratio: StrictFloat = 4.0
@@ -54,7 +60,7 @@ class JudgeSettings:
         _check_range("alpha", self.alpha, 0.0, 0.5)
         _check_range("confidence", self.confidence, 0.5, 1.0)
         _check_range("min_error_increase", self.min_error_increase, 0.0, 1.0, low_open=False)
-        for name in ("min_shift_pct", "min_shift_ms", "min_trend_pct"):
+        for name in ("min_shift_pct", "min_shift_ms", "min_trend_pct", "min_tail_shift_pct"):
             _check_range(name, getattr(self, name), 0.0, float("inf"), low_open=False)
         for name in ("trend_bucket_s", "max_scaling_growth", "max_scaling_ratio"):
             _check_range(name, getattr(self, name), 0.0, float("inf"))
@@ -65,6 +71,10 @@ class JudgeSettings:
     def threshold_ms(self, reference_ms: float) -> float:
         """The smallest latency increase that matters for a route typically taking ``reference_ms``."""
         return max(self.min_shift_ms, self.min_shift_pct / 100.0 * reference_ms)
+
+    def tail_threshold_ms(self, reference_p95_ms: float) -> float:
+        """The smallest p95 increase that matters for a route whose p95 is ``reference_p95_ms``."""
+        return max(self.min_shift_ms, self.min_tail_shift_pct / 100.0 * reference_p95_ms)
 
     @classmethod
     def from_dict(cls, table: Mapping[str, object]) -> Self:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import numpy as np
 import pytest
 from judge_stubs import Changed
 
@@ -203,3 +205,29 @@ def test_to_dict_is_json_and_deterministic() -> None:
     }
     assert set(route["p_values"]["latency"]) == {"raw", "adjusted"}
     assert all(e["source"] in ("proxy", "k6", "target log", "store query") for e in first["evidence"])  # type: ignore[union-attr]
+
+
+def test_one_noisy_block_does_not_make_a_scaling_fault() -> None:
+    # Head's second block scales x3 worse (a neighbour took the CPU during its high stage), its first
+    # only x1.3: the pooled interval passes, the block pairs do not agree, so no scaling signal.
+    events = ab_events([RouteSpec(n=1200)], seed=11)
+    head_blocks = sorted({e.block for e in events if e.variant == "head"})
+    factor = {head_blocks[0]: 1.3, head_blocks[-1]: 3.0}
+    noisy = [dataclasses.replace(e, duration_ms=e.duration_ms * factor[e.block])
+             if e.variant == "head" and e.stage == "high" else e for e in events]
+    route = judge_ab(noisy, [ITEMS]).routes[0]
+    assert route.effects["scaling_growth_ci"][0] >= 1.5  # type: ignore[index]
+    assert not any(s.name == "scaling" for s in route.signals), route.reason
+
+
+def test_a_tail_shift_below_the_tail_threshold_is_not_a_signal() -> None:
+    # Head's slowest 10 % of requests are 12 % slower: above the 5 % median threshold, below the 20 %
+    # tail threshold; the median does not move.
+    events = ab_events([RouteSpec(n=1500)], seed=12)
+    cut = float(np.quantile([e.duration_ms for e in events if e.variant == "head"], 0.9))
+    events = [dataclasses.replace(e, duration_ms=e.duration_ms * 1.12) if e.variant == "head" and e.duration_ms > cut
+              else e for e in events]
+    route = judge_ab(events, [ITEMS]).routes[0]
+    assert route.effects["p95_increase_ms_ci"][0] >= JudgeSettings().threshold_ms(  # type: ignore[index]
+        route.effects["p95_base_ms"])  # type: ignore[arg-type]
+    assert not any(s.name == "p95_shift" for s in route.signals), route.reason
