@@ -36,8 +36,8 @@ def execute(request: RunRequest, as_json: bool, console: Console | None = None) 
         console.print(f"[{style}]{outcome.card:>18} · {outcome.action}{took}[/{style}]{note}", highlight=False)
 
     console.print(f"kassi run ({request.mode})", highlight=False)
-    with console.status("running…", spinner="dots"):
-        outcome = run_request(request, show)
+    with console.status("starting…", spinner="dots") as status:
+        outcome = run_request(request, show, on_start=lambda action: status.update(f"{action}…"))
     if as_json:
         typer.echo(json.dumps(outcome.record, indent=2, default=str))
     else:

@@ -24,6 +24,7 @@ def drive(
     governor: Governor,
     first_inputs: Mapping[str, Any],
     on_step: Callable[[StepOutcome], None] = lambda _: None,
+    on_start: Callable[[str], None] = lambda _: None,
 ) -> list[StepOutcome]:
     """Step ``governor`` to its end; ``first_inputs`` go to the entry action (the run request)."""
     outcomes: list[StepOutcome] = []
@@ -32,6 +33,7 @@ def drive(
         if not legal:
             break
         action = min(legal, key=PREFERENCE.index)
+        on_start(action)
         outcome = governor.step(action, dict(first_inputs) if not outcomes else {})
         outcomes.append(outcome)
         on_step(outcome)

@@ -27,12 +27,13 @@ def run_request(
     request: RunRequest,
     on_step: Callable[[RunSession, StepOutcome], None] = lambda _s, _o: None,
     home: Path | None = None,
+    on_start: Callable[[str], None] = lambda _: None,
 ) -> RunOutcome:
     """Drive a governed run with the autopilot; the record carries the sealed ledger's head."""
     session = RunSession(home)
     governor = open_run(session)
     try:
-        drive(governor, BeginInputs.from_request(request).model_dump(), lambda o: on_step(session, o))
+        drive(governor, BeginInputs.from_request(request).model_dump(), lambda o: on_step(session, o), on_start)
     finally:
         session.close()
     ledger = governor.ledger
