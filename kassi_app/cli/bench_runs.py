@@ -44,7 +44,7 @@ def accuracy(
     table = Table(title=f"kassi-bench accuracy ({reps} reps)")
     for column in ("scenario", "correct", "detected", "localised", "class", "root cause", "false alarms",
                    "median wall s"):
-        table.add_column(column, justify="left" if column == "scenario" else "right")
+        table.add_column(column, justify="left" if column == "scenario" else "right", no_wrap=column == "scenario")
     rows = [*summary["scenarios"].items(), ("overall", summary["overall"])]
     for name, b in rows:
         faults = b["faults"]
