@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/env.sh
 export PATH="$PWD/.venv/bin:$PATH"
 kassi doctor
-kassi demo run "${1:-sqlite-write-lock}" "${@:2}"
+kassi demo run "${1:-sqlite-write-lock}" --check "${@:2}"

@@ -47,27 +47,36 @@ def run_demo(
     name: Annotated[str, typer.Argument(help="Demo name (see `kassi demo list`).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the run record as one JSON object.")] = False,
     keep: Annotated[bool, typer.Option(help="Keep the demo repo (its path is printed).")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Exit 0 when kassi reached the demo's expected verdict, route and root cause, else 1.",
+    )] = False,
 ) -> None:
     """Write demo NAME into a temporary folder and run kassi on its change (A/B, default load).
 
-    `kassi demo NAME` is the same. Exit codes as `kassi run`.
+    `kassi demo NAME` is the same. Exit codes as `kassi run`, or with --check: 0 when the verdict
+    is the one the demo expects.
     """
+    from kassi_app.bench.accuracy import score
+
     demo = demo_by_name(name)
+    console = Console(stderr=as_json)
     folder = Path(tempfile.mkdtemp(prefix=f"kassi-demo-{demo.name}-"))
     try:
         repo = init_demo(demo.name, folder / "repo")
-        Console(stderr=as_json).print(
-            f"demo {demo.name}: {demo.summary} (expected: {demo.expected}"
-            + (f" on {', '.join(str(e) for e in demo.flagged)}" if demo.flagged else "") + ")",
-            highlight=False,
-        )
-        code = execute(RunRequest(mode="ab", repo=repo.path, base=repo.base, head=repo.head), as_json)
+        expected = demo.expected + (f" on {', '.join(str(e) for e in demo.flagged)}" if demo.flagged else "")
+        console.print(f"demo {demo.name}: {demo.summary} (expected: {expected})", highlight=False)
+        outcome = execute(RunRequest(mode="ab", repo=repo.path, base=repo.base, head=repo.head), as_json)
     finally:
         if keep:
             Console(stderr=True).print(f"demo repo kept at {folder / 'repo'}", highlight=False)
         else:
             shutil.rmtree(folder, ignore_errors=True)
-    raise typer.Exit(code)
+    if not check:
+        raise typer.Exit(outcome.exit_code)
+    result = score(demo, 0, outcome.record, 0.0)
+    verdict = "as expected" if result.correct else f"NOT as expected ({expected})"
+    console.print(f"demo {demo.name}: kassi said {result.got}: {verdict}", highlight=False)
+    raise typer.Exit(0 if result.correct else 1)
 
 
 def _shortcut(name: str) -> None:

@@ -17,13 +17,14 @@ from kassi_app.workflow.request import LoadOverrides, RunRequest
 
 if TYPE_CHECKING:
     from kassi_app.governance.governor import StepOutcome
+    from kassi_app.workflow.runner import RunOutcome
     from kassi_app.workflow.session import RunSession
 
 STATUS_STYLE = {"ok": "green", "failed": "red", "refused": "yellow"}
 
 
-def execute(request: RunRequest, as_json: bool, console: Console | None = None) -> int:
-    """Run ``request`` to its sealed end; print the record; return the documented exit code."""
+def execute(request: RunRequest, as_json: bool, console: Console | None = None) -> RunOutcome:
+    """Run ``request`` to its sealed end and print the record; the outcome carries the exit code."""
     from kassi_app.workflow.runner import run_request  # the engine loads only when a run starts
 
     console = console or Console(stderr=as_json)
@@ -42,7 +43,7 @@ def execute(request: RunRequest, as_json: bool, console: Console | None = None) 
         typer.echo(json.dumps(outcome.record, indent=2, default=str))
     else:
         render_human(outcome.record, console)
-    return outcome.exit_code
+    return outcome
 
 
 def render_human(record: dict[str, Any], console: Console) -> None:
@@ -104,7 +105,7 @@ def run(
         load=LoadOverrides(low_vus, high_vus, low_duration, high_duration, rounds),
         segments=segments,
     )
-    raise typer.Exit(execute(request, as_json))
+    raise typer.Exit(execute(request, as_json).exit_code)
 
 
 def register(app: typer.Typer) -> None:
