@@ -18,6 +18,7 @@ from kassi_app.governance.ledger import HASH_PREFIX, HASH_SUFFIX_LEN, SEAL_FILE,
 from kassi_app.governance.seal import Seal, seal_mac
 
 _TAIL_KEY = b',"prev":"'
+_PREV_OFFSET = len(_TAIL_KEY)
 _TAIL = re.compile(
     rb',"prev":"([0-9a-f]{64})","run_id":"((?:[^"\\]|\\.)*)","seq":(-?\d+),'
     rb'"state_digest":"(?:[^"\\]|\\.)*","time":-?[0-9.]+(?:[eE][+-]?\d+)?\}\Z'
@@ -63,6 +64,9 @@ def verify_ledger(
         run_id = seal.run_id if seal else _first_run_id(lines)
     run_id = run_id or ""
     rid_bytes = json.dumps(run_id)[1:-1].encode("ascii")
+    # Fast path: in a canonical entry of this run, `prev` is followed by exactly these bytes, so the
+    # tail is read by slicing; anything else falls back to the regex, which names what is wrong.
+    after_prev = b'","run_id":"' + rid_bytes + b'","seq":'
     head = genesis(run_id).encode("ascii")
     expected_seq = 0
     match_tail = _TAIL.match
@@ -71,18 +75,31 @@ def verify_ledger(
             problems.append(Problem("malformed", number, "entry has no trailing hash field"))
             continue
         stored = line[-66:-2]
-        body = line[:-HASH_SUFFIX_LEN] + b"}"
-        if sha256(body).hexdigest().encode("ascii") != stored:
+        hasher = sha256(memoryview(line)[:-HASH_SUFFIX_LEN])
+        hasher.update(b"}")
+        if hasher.hexdigest().encode("ascii") != stored:
             problems.append(Problem("hash_mismatch", number, "entry content does not match its hash (edited)"))
-        tail = match_tail(body, max(body.rfind(_TAIL_KEY), 0))
-        if tail is None:
-            problems.append(Problem("malformed", number, "entry is not a canonical ledger entry"))
+        start = line.rfind(_TAIL_KEY) + _PREV_OFFSET
+        seq_at = start + 64 + len(after_prev)
+        if start >= _PREV_OFFSET and line.startswith(after_prev, start + 64):
+            prev = line[start : start + 64]
+            seq_text = line[seq_at : line.find(b",", seq_at)]
+        else:
+            body = line[:-HASH_SUFFIX_LEN] + b"}"
+            tail = match_tail(body, max(body.rfind(_TAIL_KEY), 0))
+            if tail is None:
+                problems.append(Problem("malformed", number, "entry is not a canonical ledger entry"))
+                head, expected_seq = stored, expected_seq + 1
+                continue
+            prev, entry_run, seq_text = tail.groups()
+            if entry_run != rid_bytes:
+                problems.append(_wrong_run(number, entry_run, run_id))
+        try:
+            seq = int(seq_text)
+        except ValueError:
+            problems.append(Problem("malformed", number, "entry has no valid seq"))
             head, expected_seq = stored, expected_seq + 1
             continue
-        prev, entry_run, seq_text = tail.groups()
-        if entry_run != rid_bytes:
-            problems.append(_wrong_run(number, entry_run, run_id))
-        seq = int(seq_text)
         if seq != expected_seq:
             problems.append(
                 Problem(
