@@ -112,7 +112,9 @@ def sensitivity_repo(path: Path, shift_pct: float) -> DemoRepo:
     base = _service_files(DIGEST)
     rounds = f"TOKEN_ROUNDS = {SENSITIVITY_BASE_ROUNDS}\n"
     base["app.py"] = _apply(base, (Edit("app.py", "TOKEN_ROUNDS = 0\n", rounds),))["app.py"]
-    base["README.md"] = _readme("Digest (sensitivity)", f"Head shifts token cost by {shift_pct:g}%.")
+    base["README.md"] = _readme("Digest (sensitivity)", "Base: the reference token cost.")
     head = _apply(base, (Edit("app.py", rounds, f"TOKEN_ROUNDS = {head_rounds}\n"),))
+    # the README always changes, so even the 0 % control is a real (if endpoint-free) change
+    head["README.md"] = _readme("Digest (sensitivity)", f"Head shifts token cost by {shift_pct:g}%.")
     message = f"Token rounds {SENSITIVITY_BASE_ROUNDS} -> {head_rounds}"
     return _write(path, base, head, "Digest service", message)

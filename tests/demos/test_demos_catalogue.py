@@ -68,8 +68,8 @@ def test_sensitivity_repo_scales_the_work(tmp_path: Path) -> None:
     assert "-TOKEN_ROUNDS = 5000" in diff and "+TOKEN_ROUNDS = 6000" in diff
     with pytest.raises(BadInput):
         sensitivity_repo(tmp_path / "t", -95)
-    control = sensitivity_repo(tmp_path / "c", 0)  # the unshifted control: head is a commit, no change
-    assert control.base != control.head and git(control.path, "diff", "base", "head") == ""
+    control = sensitivity_repo(tmp_path / "c", 0)  # the unshifted control changes no code, only prose
+    assert git(control.path, "diff", "--name-only", "base", "head").split() == ["README.md"]
 
 
 def test_init_refuses_unknown_names_and_non_empty_dirs(tmp_path: Path) -> None:
