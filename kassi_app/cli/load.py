@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 
 from kassi_app.cli.bench import bench_app
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput
+from kassi_app.hosts import check_url_allowed
 from kassi_app.load import LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.load.bench import bench_load
 
@@ -37,16 +36,6 @@ def _openapi(path: Path | None) -> dict[str, Any] | None:
     if not isinstance(spec, dict):
         raise BadInput(f"{path} is not an OpenAPI document")
     return spec
-
-
-def _require_loopback(url: str) -> None:
-    host = urlsplit(url).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise BadInput(f"refusing to send load to {host or url!r}: loopback only unless --allow-remote")
 
 
 @load_app.command("script")
@@ -82,11 +71,10 @@ def run(
     segments: int = typer.Option(1, min=1, help="Split the load over this many k6 processes."),
     block: str = typer.Option("1", help="Block label sent as X-Kassi-Block."),
     workdir: Annotated[Path | None, typer.Option(help="Keep k6's summary and points here.")] = None,
-    allow_remote: bool = typer.Option(False, help="Allow a non-loopback target."),
+    allow_host: Annotated[list[str] | None, typer.Option(help="Allow load to this non-loopback host.")] = None,
 ) -> None:
     """Validate and run a script; print requests, duration and latency quantiles."""
-    if not allow_remote:
-        _require_loopback(base_url)
+    check_url_allowed(base_url, allow_host or ())
     if not script_path.is_file():
         raise BadInput(f"no such script: {script_path}")
     requirements = validate_script(script_path)
