@@ -43,6 +43,7 @@ def run_request(
     record["timings_s"] = dict(session.timer.seconds)
     (session.run_dir / "run.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     session.store.put_run(session.run_id, record)
+    session.store.close()
     if isinstance(session.failure, BadInput):
         return RunOutcome(record, BadInput.exit_code)
     verdict = record.get("verdict") or {}
