@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -15,6 +14,7 @@ from kassi_app.errors import BadInput
 from kassi_app.hosts import check_url_allowed
 from kassi_app.load import LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.load.bench import bench_load
+from kassi_app.openapi import load_openapi
 
 load_app = typer.Typer(help="Generate kassi's k6 load script and run it.", no_args_is_help=True)
 
@@ -24,18 +24,6 @@ def _endpoints(texts: list[str]) -> list[Endpoint]:
         return [Endpoint.parse(text) for text in texts]
     except ValueError as exc:
         raise BadInput(str(exc)) from exc
-
-
-def _openapi(path: Path | None) -> dict[str, Any] | None:
-    if path is None:
-        return None
-    try:
-        spec = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"cannot read the OpenAPI spec {path} (JSON expected): {exc}") from exc
-    if not isinstance(spec, dict):
-        raise BadInput(f"{path} is not an OpenAPI document")
-    return spec
 
 
 @load_app.command("script")
@@ -53,9 +41,10 @@ def script(
     think_s: float = typer.Option(0.0, help="Pause after each request (0: closed model)."),
 ) -> None:
     """Write a self-contained k6 script for the endpoints and check it with `k6 inspect`."""
+    spec = load_openapi(str(openapi)) if openapi else None
     try:
         profile = LoadProfile(low_vus, high_vus, low_s, high_s, changed_share, think_s)
-        plan = LoadPlan(_endpoints(endpoints), _endpoints(background or []), profile, _openapi(openapi))
+        plan = LoadPlan(_endpoints(endpoints), _endpoints(background or []), profile, spec)
     except ValueError as exc:
         raise BadInput(str(exc)) from exc
     out.write_text(render_script(plan), encoding="utf-8")
