@@ -78,7 +78,7 @@ SHOP = Service(
     title="Shop",
     framework="fastapi",
     files={"app.py": "shop_app.py"},
-    toml=kassi_toml(_UVICORN % "app", {"SHOP_DB": "{workdir}/shop.db"}),
+    toml=kassi_toml(_UVICORN % "app", {"SHOP_DB": "{workdir}/shop.db", "SHOP_SQL_LOG": "1"}),
     ops=(
         Op("GET", "/api/products", "List products", {"limit": 20, "offset": 0}),
         Op("GET", "/api/products/{product_id}", "One product", {"product_id": 42}),

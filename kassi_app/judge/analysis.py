@@ -55,7 +55,7 @@ def render(verdict: Verdict) -> str:
         "",
         "## Summary",
         "",
-        verdict.reason,
+        _plain(verdict.reason),
         "",
         _MEANING[verdict.cls],
     ]
@@ -71,9 +71,9 @@ def render(verdict: Verdict) -> str:
         lines.append("None.")
     lines += ["", "## Root cause", ""]
     cause = verdict.root_cause
-    lines.append(cause.summary if cause else "None identified.")
+    lines.append(_plain(cause.summary) if cause else "None identified.")
     lines += ["", "## Evidence", ""]
-    lines += [f"- {e.fact} _(source: {e.source})_" for e in verdict.evidence] or ["None."]
+    lines += [f"- {_plain(e.fact)} _(source: {e.source})_" for e in verdict.evidence] or ["None."]
     lines += ["", "## Recommendation", ""]
     if cause:
         lines.append(PLAYBOOK.get(cause.kind, PLAYBOOK["server_error"]))
@@ -92,7 +92,13 @@ def _row(route: RouteVerdict) -> str:
     errors = f"{_pct(e.get('error_rate_base'))} → {_pct(e.get('error_rate_head'))}"
     signals = ", ".join(s.name for s in route.signals) or route.reason
     cells = (str(route.endpoint), route.change, route.cls, median, shift, p95, errors, signals)
-    return "| " + " | ".join(cells) + " |"
+    return "| " + " | ".join(_plain(c).replace("|", "\\|") for c in cells) + " |"
+
+
+def _plain(text: str) -> str:
+    """Measured text as markdown text: normalised errors read ``id=<n>``, which a renderer would take
+    for an HTML tag and drop."""
+    return text.replace("<", "\\<")
 
 
 def _fmt(value: Effect) -> str:

@@ -18,10 +18,10 @@ from kassi_app.endpoint import Endpoint
 from kassi_app.judge.latency import LatencyComparison, compare_latency
 from kassi_app.judge.model import Effect, RouteVerdict, Signal, VerdictClass
 from kassi_app.judge.samples import Sample
-from kassi_app.judge.scaling import Scaling, growth, pairs_scaling_worse, scaling
+from kassi_app.judge.scaling import Scaling, growth, scales_worse_in_pairs, scaling
 from kassi_app.judge.settings import JudgeSettings, Slo
 from kassi_app.judge.stats import bootstrap_quantile, percentile_interval, proportion_greater, rate_above
-from kassi_app.judge.trend import Trend, trend
+from kassi_app.judge.trend import Trend, steeper_in_pairs, trend
 
 Adjusted = dict[str, float]
 
@@ -93,8 +93,7 @@ class ABRoute:
             noisy = self.latency.too_noisy
         if self.trend_head is not None:
             effects |= _trend_effects(self.trend_head)
-            base_rises = self.trend_base is not None and self.trend_base.fires(self.trend_base.p_rising, s.alpha)
-            if self.trend_head.fires(adjusted["trend"], s.alpha) and not base_rises:
+            if self.trend_head.fires(adjusted["trend"], s.alpha) and self._steeper_than_base(self.trend_head):
                 signals.append(Signal("trend", _trend_detail(self.trend_head)))
         if self.scaling_head is not None and self.scaling_base is not None:
             g = growth(self.scaling_head, self.scaling_base, s.confidence)
@@ -104,10 +103,9 @@ class ABRoute:
                 "scaling_growth": g.value,
                 "scaling_growth_ci": g.ci,
             }
-            worse, compared = pairs_scaling_worse(
+            if g.ci[0] >= s.max_scaling_growth and scales_worse_in_pairs(
                 self.base.answered(), self.head.answered(), s.max_scaling_growth, s.min_stage_samples
-            )
-            if g.ci[0] >= s.max_scaling_growth and (compared < 2 or 2 * worse > compared):
+            ):
                 signals.append(
                     Signal(
                         "scaling",
@@ -121,6 +119,14 @@ class ABRoute:
         cls, reason = _classify(signals, latency_judged=self.latency is not None, noisy=noisy, settings=s)
         p_values = {k: (v, adjusted[k]) for k, v in self.p_values.items()}
         return RouteVerdict(self.endpoint, cls, reason, self.change, samples, effects, p_values, tuple(signals))
+
+    def _steeper_than_base(self, head: Trend) -> bool:
+        """Head's growth is the change's, not the machine's: base does not rise the same way over the
+        run, and head rose faster than base in a strict majority of block pairs."""
+        s = self.settings
+        if self.trend_base is not None and self.trend_base.fires(self.trend_base.p_rising, s.alpha):
+            return False
+        return steeper_in_pairs(self.base.answered(), self.head.answered(), self.run_start, head.threshold_ms, s)
 
 
 @dataclass

@@ -145,7 +145,8 @@ def _verdict(
         slowed = ", ".join(str(r.endpoint) for r in worst)
         cls, worst = "THROTTLED", throttled
         reason = (
-            "THROTTLED: " + "; ".join(f"{r.endpoint}: {r.reason}" for r in throttled)
+            "THROTTLED: "
+            + "; ".join(f"{r.endpoint}: {r.reason}" for r in throttled)
             + f". Also slower at head: {slowed} (collateral, not decisive: the fast 429s raised the request"
             " rate the other routes saw under kassi's closed-model load)"
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kassi_app.judge.samples import FloatArray, Sample
+from kassi_app.judge.samples import FloatArray, Sample, block_pairs, consistent
 from kassi_app.judge.settings import JudgeSettings
 from kassi_app.judge.stats import (
     Estimate,
@@ -53,7 +53,7 @@ class LatencyComparison:
         return (
             p_adjusted < alpha
             and self.shift_ms.value >= self.threshold_ms
-            and _majority(self.pairs_shifted, self.block_pairs)
+            and consistent(self.pairs_shifted, self.block_pairs)
         )
 
     def p95_fires(self, p_tail_adjusted: float, alpha: float) -> bool:
@@ -65,7 +65,7 @@ class LatencyComparison:
         return (
             p_tail_adjusted < alpha
             and self.p95_increase_ms.ci[0] >= self.p95_threshold_ms
-            and _majority(self.pairs_p95, self.block_pairs)
+            and consistent(self.pairs_p95, self.block_pairs)
         )
 
 
@@ -79,8 +79,7 @@ def compare_latency(base: Sample, head: Sample, settings: JudgeSettings) -> Late
     boot_h = bootstrap_quantile(h, 0.95, settings.bootstrap_resamples, settings.seed + 1)
     p95_base = float(np.quantile(b, 0.95))
     p95_threshold = settings.tail_threshold_ms(p95_base)
-    pairs = list(zip(base.by_block(), head.by_block(), strict=False))
-    pairs = [(pb, ph) for pb, ph in pairs if pb.n and ph.n]
+    pairs = block_pairs(base, head)
     shifted = sum(
         hodges_lehmann(ph.durations, pb.durations, settings.confidence, _PAIR_MAX_PAIRS, settings.seed).value
         >= threshold
@@ -118,8 +117,3 @@ def _exceedance_p(head: FloatArray, base: FloatArray) -> float:
     return proportion_greater(
         int(np.count_nonzero(head > cut)), head.size, int(np.count_nonzero(base > cut)), base.size
     )
-
-
-def _majority(hits: int, pairs: int) -> bool:
-    """A strict majority of block pairs agree; with fewer than two pairs there is nothing to check."""
-    return pairs < 2 or 2 * hits > pairs

@@ -3,6 +3,7 @@ the change put it there; for latency classes, the signal that fired and where th
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,9 +11,11 @@ from typing import Protocol
 
 from kassi_app.endpoint import Endpoint
 from kassi_app.events import AccessEvent, LogEvent, ParsedException, StackFrame
-from kassi_app.judge.model import Effect, Evidence, RootCause, RouteVerdict
+from kassi_app.judge.model import Effect, Evidence, RootCause, RouteVerdict, Signal
 from kassi_app.judge.normalise import normalise
 
+# A SELECT statement anywhere in a log line: ORMs and loggers prefix it with a level and a logger name.
+_SELECT = re.compile(r"\bSELECT\s.+?\bFROM\b.*", re.IGNORECASE | re.DOTALL)
 _LIBRARY_MARKERS = ("site-packages", "dist-packages", "/lib/python", "<frozen", "<string>", "node_modules")
 
 
@@ -173,14 +176,38 @@ def _error_kind(text: str, statuses: Counter[int]) -> str:
 
 
 def _latency_cause(degrading: list[RouteVerdict], ctx: Context) -> tuple[RootCause, list[Evidence]]:
-    """The most specific latency signal: scaling, then growth, then repeated queries, then the shift."""
-    fired = {s.name: (r, s) for r in reversed(degrading) for s in r.signals}
+    """The most specific latency explanation: repeated queries the target logged (direct evidence of
+    the mechanism), then growth over the run, then scaling with users, then the shift itself.
+
+    Signals on the routes the change touched come before collateral ones: a process that does more
+    work per request makes every route queue at high load, so a collateral route's scaling is often
+    the symptom, not the cause."""
+    own = [r for r in degrading if not r.collateral]
+    ranked = own + [r for r in degrading if r.collateral]
+
+    def first(name: str) -> tuple[RouteVerdict, Signal] | None:
+        return next(((r, s) for r in ranked for s in r.signals if s.name == name), None)
+
     hunk = _handler_hunk([r.endpoint for r in degrading], ctx)
     where = f" (this change touched {hunk})" if hunk else ""
     collateral = [r for r in degrading if r.collateral]
     evidence: list[Evidence] = []
-    if "scaling" in fired:
-        route = fired["scaling"][0]
+    queries = _query_growth(ctx)
+    trend, scaling = first("trend"), first("scaling")
+    if queries:
+        route, signal = first("latency_shift") or first("p95_shift") or (ranked[0], ranked[0].signals[0])
+        summary = f"{route.endpoint} got slower ({signal.detail}); {queries} — an N+1 query pattern"
+        evidence.append(Evidence(queries, "target log"))
+        kind = "n_plus_one"
+    elif trend and (trend[0] in own or not own):
+        route = trend[0]
+        summary = (
+            f"latency rises over the run on {route.endpoint} at {_number(route.effects.get('trend_ms_per_s')):+.2f} "
+            f"ms/s from t={_number(route.effects.get('trend_onset_s')):.0f} s — cost grows with accumulated state"
+        )
+        kind = "growth"
+    elif scaling:
+        route = scaling[0]
         users = f" from {ctx.stage_users[0]} to {ctx.stage_users[1]} users" if ctx.stage_users else " at high load"
         base = route.effects.get("scaling_base")
         against = f" (x{base:.1f} at base)" if isinstance(base, float) else ""
@@ -189,26 +216,14 @@ def _latency_cause(degrading: list[RouteVerdict], ctx: Context) -> tuple[RootCau
             f"x{_number(route.effects.get('scaling_head')):.1f}{users}{against} — serialisation on a shared resource"
         )
         kind = "lock_contention"
-    elif "trend" in fired:
-        route = fired["trend"][0]
-        summary = (
-            f"latency rises over the run on {route.endpoint} at {_number(route.effects.get('trend_ms_per_s')):+.2f} "
-            f"ms/s from t={_number(route.effects.get('trend_onset_s')):.0f} s — cost grows with accumulated state"
-        )
-        kind = "growth"
     else:
-        route, signal = fired.get("latency_shift") or next(iter(fired.values()))
-        queries = _query_growth(ctx)
-        if queries:
-            summary = f"{route.endpoint} got slower ({signal.detail}); {queries} — an N+1 query pattern"
-            evidence.append(Evidence(queries, "target log"))
-            kind = "n_plus_one"
-        else:
-            summary = f"{route.endpoint} got slower: {signal.detail} — more work per request"
-            kind = "latency_shift"
+        route, signal = first("latency_shift") or (ranked[0], ranked[0].signals[0])
+        summary = f"{route.endpoint} got slower: {signal.detail} — more work per request"
+        kind = "latency_shift"
     if collateral:
-        names = ", ".join(str(r.endpoint) for r in collateral)
-        summary += f"; unchanged routes slowed too ({names}): the change acts on a resource they share"
+        names = ", ".join(str(r.endpoint) for r in collateral if r is not route)
+        if names:
+            summary += f"; unchanged routes slowed too ({names}): the change acts on a resource they share"
         kind = "lock_contention" if kind == "latency_shift" else kind
     return RootCause(kind, summary + where, None, None, hunk, False), evidence
 
@@ -222,7 +237,7 @@ def _query_growth(ctx: Context) -> str | None:
     at least three times as often per request as at base: the signature of an N+1 query path."""
 
     def queries(logs: Sequence[LogEvent]) -> Counter[str]:
-        return Counter(normalise(e.message) for e in logs if e.message.lstrip().upper().startswith("SELECT"))
+        return Counter(normalise(m.group(0)) for e in logs if (m := _SELECT.search(e.message)))
 
     head, base = queries(ctx.head_logs), queries(ctx.base_logs)
     if not head or not ctx.head_events:

@@ -71,6 +71,18 @@ class Sample:
         return [stage.where(stage.blocks == b) for stage in self.by_stage().values() for b in np.unique(stage.blocks)]
 
 
+def block_pairs(base: Sample, head: Sample) -> list[tuple[Sample, Sample]]:
+    """Base and head blocks paired in run order (ABBA: the first base block with the first head block),
+    both non-empty. A signal that holds in a majority of pairs is not one noisy block's doing."""
+    pairs = zip(base.by_block(), head.by_block(), strict=False)
+    return [(b, h) for b, h in pairs if b.n and h.n]
+
+
+def consistent(hits: int, pairs: int) -> bool:
+    """A strict majority of block pairs agree; with fewer than two pairs there is nothing to check."""
+    return pairs < 2 or 2 * hits > pairs
+
+
 def group(events: Iterable[AccessEvent], variants: tuple[str, ...]) -> dict[Endpoint, dict[str, Sample]]:
     """Per route, per variant, the sample (only the variants asked for; routes sorted)."""
     buckets: dict[Endpoint, dict[str, list[AccessEvent]]] = defaultdict(lambda: defaultdict(list))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kassi_app.judge.samples import FloatArray, Sample
+from kassi_app.judge.samples import FloatArray, Sample, block_pairs, consistent
 from kassi_app.judge.settings import JudgeSettings
 from kassi_app.judge.stats import Estimate, bootstrap_quantile, percentile_interval
 
@@ -54,14 +54,14 @@ def point_ratio(sample: Sample, min_stage_samples: int) -> float | None:
     return float(np.median(high.durations)) / low_median if low_median > 0 else None
 
 
-def pairs_scaling_worse(base: Sample, head: Sample, limit: float, min_stage_samples: int) -> tuple[int, int]:
-    """(block pairs where head scaled ``limit`` times worse than base, block pairs compared): the
-    pooled interval alone would let one noisy block carry the signal."""
+def scales_worse_in_pairs(base: Sample, head: Sample, limit: float, min_stage_samples: int) -> bool:
+    """Head scaled ``limit`` times worse than base in a strict majority of block pairs: the pooled
+    interval alone would let one noisy block carry the signal."""
     worse = compared = 0
-    for pb, ph in zip(base.by_block(), head.by_block(), strict=False):
+    for pb, ph in block_pairs(base, head):
         rb, rh = point_ratio(pb, min_stage_samples), point_ratio(ph, min_stage_samples)
         if rb is None or rh is None:
             continue
         compared += 1
         worse += rh / rb >= limit
-    return worse, compared
+    return consistent(worse, compared)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kassi_app.judge.samples import FloatArray, Sample
+from kassi_app.judge.samples import FloatArray, Sample, block_pairs
 from kassi_app.judge.settings import JudgeSettings
 from kassi_app.judge.stats import Estimate, hinge_onset, stratified_theil_sen
 
@@ -63,6 +63,29 @@ def trend(sample: Sample, run_start: float, settings: JudgeSettings) -> Trend | 
         strata=slope.strata,
         strata_rising=slope.strata_rising,
     )
+
+
+def steeper_in_pairs(
+    base: Sample, head: Sample, run_start: float, threshold_ms: float, settings: JudgeSettings
+) -> bool:
+    """Head's latency rose faster than base's in a strict majority of block pairs, by a slope that
+    adds ``threshold_ms`` over the run (the scale the pooled trend is held to).
+
+    Latency also ramps inside a stage when nothing is wrong (users arrive, queues fill); the base
+    blocks show how much of that is normal for this route on this machine. Comparing pooled trends
+    alone let one steep head stretch, or a base that rose in one block and fell in the other, read as
+    growth; growth the change brings shows in every pair. Without a pair long enough for a trend on
+    both sides there is nothing to check, and the pooled trends decide.
+    """
+    span_s = float(head.times.max() - head.times.min()) if head.n else 0.0
+    steeper = compared = 0
+    for pb, ph in block_pairs(base, head):
+        tb, th = trend(pb, run_start, settings), trend(ph, run_start, settings)
+        if tb is None or th is None:
+            continue
+        compared += 1
+        steeper += (th.slope_ms_per_s.value - tb.slope_ms_per_s.value) * span_s >= threshold_ms
+    return compared == 0 or 2 * steeper > compared
 
 
 def _bucket_medians(sample: Sample, run_start: float, width_s: float) -> tuple[FloatArray, FloatArray]:

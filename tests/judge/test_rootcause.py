@@ -44,7 +44,7 @@ def _regression_events() -> list:  # type: ignore[type-arg]
         ("abc123 v2 stay", "abc123 v2 stay"),
         ('{"detail": "pricing timed out"}', "pricing timed out"),
         ('{"title": "Conflict", "status": 409}', "Conflict"),
-        ('{"detail": "order 42', '{\'<v>\': "order <n>'),  # a cut-off excerpt stays text
+        ('{"detail": "order 42', "{'<v>': \"order <n>"),  # a cut-off excerpt stays text
     ],
 )
 def test_normalise_keeps_one_cause_together(raw: str, normalised: str) -> None:
@@ -115,3 +115,44 @@ def test_504s_are_a_downstream_timeout() -> None:
 def test_a_healthy_verdict_has_no_root_cause() -> None:
     verdict = judge_ab(ab_events([RouteSpec()], seed=1), [Changed("GET", "/api/items")])
     assert verdict.root_cause is None and "Nothing to do." in verdict.analysis()
+
+
+def test_queries_the_target_logged_outrank_scaling_for_an_n_plus_one() -> None:
+    """Slower and scaling worse at head, and the target's SQL log (logger-prefixed lines, values bound)
+    shows one SELECT repeated per request: the direct evidence names the mechanism, not the symptom."""
+    orders = Changed("GET", "/api/customers/{id}/orders")
+    spec = RouteSpec(route="/api/customers/{id}/orders", shift_at_head=1.6, high_factor_at_head=3.0)
+    events = ab_events([spec, RouteSpec(route="/api/products", n=600)], seed=31)
+    head_requests = sum(e.variant == "head" for e in events)
+    logs = [
+        LogEvent(
+            1010.0 + i / 1000,
+            "r1",
+            "head",
+            "stderr",
+            "DEBUG",
+            f"DEBUG shop.sql: SELECT price FROM products WHERE id = {i}",
+        )
+        for i in range(4 * head_requests)
+    ]
+    verdict = judge_ab(events, [orders], logs=logs, stage_users=(2, 16))
+    route = verdict.routes[0]
+    assert {"latency_shift", "scaling"} <= {s.name for s in route.signals}
+    assert verdict.root_cause is not None and verdict.root_cause.kind == "n_plus_one"
+    assert "SELECT price FROM products WHERE id = <n>" in verdict.root_cause.summary
+    assert "WHERE id = \\<n>" in verdict.analysis(), "escaped, or a markdown renderer drops <n> as a tag"
+
+
+def test_growth_on_the_changed_route_outranks_a_collateral_route_scaling() -> None:
+    """The changed route's latency grows over the run; an unchanged route scales worse (it queues behind
+    the growing work). The cause is named on the changed route, the collateral one is reported."""
+    items = Changed("GET", "/api/items")
+    growing = RouteSpec(growth_ms_per_s_at_head=0.4)
+    queueing = RouteSpec(route="/api/other", n=600, median_ms=3.0, high_factor_at_head=4.0)
+    verdict = judge_ab(ab_events([growing, queueing], seed=5), [items], stage_users=(2, 16))
+    signals = {str(r.endpoint): {s.name for s in r.signals} for r in verdict.routes}
+    assert "trend" in signals["GET /api/items"] and "scaling" in signals["GET /api/other"]
+    cause = verdict.root_cause
+    assert cause is not None and cause.kind == "growth"
+    assert cause.summary.startswith("latency rises over the run on GET /api/items")
+    assert "unchanged routes slowed too (GET /api/other)" in cause.summary

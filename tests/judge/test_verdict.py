@@ -11,7 +11,7 @@ from judge_stubs import Changed
 
 from kassi_app.events import AccessEvent
 from kassi_app.judge import JudgeSettings, exit_code_for, inconclusive, judge_ab
-from kassi_app.judge.synthetic import RouteSpec, ab_events
+from kassi_app.judge.synthetic import BLOCK_S, RouteSpec, ab_events
 
 ITEMS = Changed("GET", "/api/items")
 OTHER = RouteSpec(route="/api/other", n=600, median_ms=3.0)
@@ -75,6 +75,24 @@ def test_latency_growing_over_the_run_is_a_trend() -> None:
     assert "trend" in {s.name for s in route.signals}
     assert route.effects["trend_ms_per_s"] == pytest.approx(0.4, rel=0.35)
     assert verdict.root_cause is not None and verdict.root_cause.kind == "growth"
+
+
+def test_a_ramp_inside_blocks_that_base_shows_too_is_not_a_trend() -> None:
+    """Latency ramps inside each head block (users arrive, queues fill), and base ramped steeper in its
+    first block and eased in its last: the pooled head trend is significant, but head rose faster than
+    base in only one of the two block pairs. This is the shape of a real false alarm on an unchanged
+    route (kassi bench accuracy, healthy-new-endpoint); growth the change brings shows in every pair."""
+    ramp_ms_per_s = {0: 3.2, 1: 1.1, 2: -1.0, 3: 1.1}
+    spec = RouteSpec(median_ms=30.0, sigma=0.1)
+    events = [
+        AccessEvent(**{**e.to_dict(), "duration_ms": e.duration_ms + ramp_ms_per_s[e.block] * (e._time % BLOCK_S)})
+        if e.route == "/api/items"
+        else e
+        for e in ab_events([spec, OTHER], seed=8)
+    ]
+    route = judge_ab(events, [ITEMS]).routes[0]
+    assert route.p_values["trend"][1] < 0.01, "the pooled head trend alone would fire"
+    assert "trend" not in {s.name for s in route.signals}, route.reason
 
 
 def test_latency_scaling_with_users_is_a_scaling_fault() -> None:
