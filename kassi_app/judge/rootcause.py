@@ -179,27 +179,22 @@ def _latency_cause(degrading: list[RouteVerdict], ctx: Context) -> tuple[RootCau
     """The most specific latency explanation: repeated queries the target logged (direct evidence of
     the mechanism), then growth over the run, then scaling with users, then the shift itself.
 
-    Signals on the routes the change touched come before collateral ones: a process that does more
-    work per request makes every route queue at high load, so a collateral route's scaling is often
-    the symptom, not the cause."""
+    The cause is named on the routes the change touched when they got slower; collateral routes are
+    reported after it. A process that does more work per request makes every route queue at high
+    load, so a collateral route's scaling is evidence of a shared resource, not the cause itself."""
     own = [r for r in degrading if not r.collateral]
-    ranked = own + [r for r in degrading if r.collateral]
-
-    def first(name: str) -> tuple[RouteVerdict, Signal] | None:
-        return next(((r, s) for r in ranked for s in r.signals if s.name == name), None)
-
-    hunk = _handler_hunk([r.endpoint for r in degrading], ctx)
-    where = f" (this change touched {hunk})" if hunk else ""
     collateral = [r for r in degrading if r.collateral]
+    lead = own or collateral
+    hunk = _handler_hunk([r.endpoint for r in degrading], ctx)
     evidence: list[Evidence] = []
     queries = _query_growth(ctx)
-    trend, scaling = first("trend"), first("scaling")
+    trend, scaling = _first("trend", lead), _first("scaling", lead)
     if queries:
-        route, signal = first("latency_shift") or first("p95_shift") or (ranked[0], ranked[0].signals[0])
+        route, signal = _first("latency_shift", lead) or _first("p95_shift", lead) or _any_signal(lead)
         summary = f"{route.endpoint} got slower ({signal.detail}); {queries} — an N+1 query pattern"
         evidence.append(Evidence(queries, "target log"))
         kind = "n_plus_one"
-    elif trend and (trend[0] in own or not own):
+    elif trend:
         route = trend[0]
         summary = (
             f"latency rises over the run on {route.endpoint} at {_number(route.effects.get('trend_ms_per_s')):+.2f} "
@@ -208,24 +203,39 @@ def _latency_cause(degrading: list[RouteVerdict], ctx: Context) -> tuple[RootCau
         kind = "growth"
     elif scaling:
         route = scaling[0]
-        users = f" from {ctx.stage_users[0]} to {ctx.stage_users[1]} users" if ctx.stage_users else " at high load"
-        base = route.effects.get("scaling_base")
-        against = f" (x{base:.1f} at base)" if isinstance(base, float) else ""
-        summary = (
-            f"latency scales with concurrency on {route.endpoint}: "
-            f"x{_number(route.effects.get('scaling_head')):.1f}{users}{against} — serialisation on a shared resource"
-        )
+        summary = f"latency on {route.endpoint} {_scaling_text(route, ctx)} — serialisation on a shared resource"
         kind = "lock_contention"
     else:
-        route, signal = first("latency_shift") or (ranked[0], ranked[0].signals[0])
+        route, signal = _first("latency_shift", lead) or _any_signal(lead)
         summary = f"{route.endpoint} got slower: {signal.detail} — more work per request"
         kind = "latency_shift"
-    if collateral:
-        names = ", ".join(str(r.endpoint) for r in collateral if r is not route)
-        if names:
-            summary += f"; unchanged routes slowed too ({names}): the change acts on a resource they share"
+    others = [r for r in collateral if r is not route]
+    if others:
+        summary += f"; unchanged routes slowed too ({', '.join(str(r.endpoint) for r in others)})"
+        queued = _first("scaling", others) if kind != "lock_contention" else None
+        if queued:
+            summary += f" and {queued[0].endpoint} {_scaling_text(queued[0], ctx)}"
+        summary += ": the change acts on a resource they share"
         kind = "lock_contention" if kind == "latency_shift" else kind
+    where = f" (this change touched {hunk})" if hunk else ""
     return RootCause(kind, summary + where, None, None, hunk, False), evidence
+
+
+def _first(name: str, routes: Sequence[RouteVerdict]) -> tuple[RouteVerdict, Signal] | None:
+    """The first of ``routes`` (in order) with the signal ``name``, and that signal."""
+    return next(((r, s) for r in routes for s in r.signals if s.name == name), None)
+
+
+def _any_signal(routes: Sequence[RouteVerdict]) -> tuple[RouteVerdict, Signal]:
+    return next((r, s) for r in routes for s in r.signals)
+
+
+def _scaling_text(route: RouteVerdict, ctx: Context) -> str:
+    """``scales with concurrency: x9.4 from 2 to 16 users (x1.6 at base)``."""
+    users = f" from {ctx.stage_users[0]} to {ctx.stage_users[1]} users" if ctx.stage_users else " at high load"
+    base = route.effects.get("scaling_base")
+    against = f" (x{base:.1f} at base)" if isinstance(base, float) else ""
+    return f"scales with concurrency: x{_number(route.effects.get('scaling_head')):.1f}{users}{against}"
 
 
 def _number(value: Effect) -> float:
