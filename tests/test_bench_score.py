@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from kassi_app.bench.accuracy import score, summarise
+from kassi_app.bench.sensitivity import Calibration
 from kassi_app.demos import CATALOGUE
 
 
@@ -35,3 +36,23 @@ def test_a_control_is_correct_only_when_healthy() -> None:
     assert not unsure.correct and not unsure.false_alarm
     table = summarise([alarm, unsure])
     assert table["overall"]["false_alarms"] == 1 and table["overall"]["correct"] == 0
+
+
+def test_sensitivity_calibration_turns_a_median_shift_into_extra_rounds() -> None:
+    """Half the route is key derivation: a 10 % median shift takes 20 % more rounds."""
+    calibration = Calibration(route_ms=5.0, work_ms=2.5)
+    assert calibration.work_share == 0.5
+    assert calibration.rounds_pct(10.0) == 20.0
+    assert calibration.rounds_pct(0.0) == 0.0
+
+
+def test_the_cause_kind_is_reported_beside_the_score_not_in_it() -> None:
+    n_plus_one = CATALOGUE["n-plus-one"]
+    record = _record("DEGRADING", [("GET", "/api/customers/{customer_id}/orders", "DEGRADING")])
+    record["verdict"]["root_cause"] = {"summary": "scales with concurrency", "kind": "lock_contention"}
+    wrong_kind = score(n_plus_one, 0, record, 30.0)
+    assert wrong_kind.correct and wrong_kind.cause_kind == "lock_contention" and wrong_kind.cause_kind_ok is False
+    record["verdict"]["root_cause"] = {"summary": "an N+1 query pattern", "kind": "n_plus_one"}
+    right_kind = score(n_plus_one, 1, record, 30.0)
+    assert right_kind.cause_kind_ok is True
+    assert summarise([wrong_kind, right_kind])["overall"]["cause_kind_ok"] == 1

@@ -2,7 +2,8 @@
 
 A fault run is correct when the run's class is the expected one, every expected route is flagged,
 and (for faults with an error) the root cause names the expected error. A control run is a false
-alarm when it ends REGRESSION, DEGRADING or THROTTLED.
+alarm when it ends REGRESSION, DEGRADING or THROTTLED. Whether the root cause names the expected
+mechanism (its kind: N+1, growth, lock contention, ...) is reported beside, not scored.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class RunScore:
     localised: bool
     class_ok: bool
     root_cause_ok: bool | None
+    cause_kind: str | None
+    cause_kind_ok: bool | None
     false_alarm: bool
     wall_s: float
     run_id: str
@@ -65,6 +68,8 @@ def score(demo: Demo, rep: int, record: dict[str, Any], wall_s: float) -> RunSco
         localised=set(demo.flagged) <= flagged if demo.flagged else not flagged,
         class_ok=got == demo.expected,
         root_cause_ok=(demo.root_cause.lower() in root_text) if demo.root_cause else None,
+        cause_kind=root.get("kind"),
+        cause_kind_ok=(root.get("kind") == demo.cause_kind) if demo.cause_kind else None,
         false_alarm=demo.expected == "HEALTHY" and got in ALARMS,
         wall_s=round(wall_s, 2),
         run_id=str(record.get("run_id", "")),
@@ -118,6 +123,7 @@ def summarise(scores: Sequence[RunScore]) -> dict[str, Any]:
             "class_ok": sum(s.class_ok for s in group),
             "root_cause_ok": sum(bool(s.root_cause_ok) for s in with_cause),
             "with_root_cause": len(with_cause),
+            "cause_kind_ok": sum(bool(s.cause_kind_ok) for s in faults),
             "false_alarms": sum(s.false_alarm for s in group),
             "median_wall_s": round(statistics.median(s.wall_s for s in group), 1) if group else 0.0,
         }

@@ -42,8 +42,8 @@ def accuracy(
 
     summary = summarise(run_accuracy(reps, scenario or (), progress))
     table = Table(title=f"kassi-bench accuracy ({reps} reps)")
-    for column in ("scenario", "correct", "detected", "localised", "class", "root cause", "false alarms",
-                   "median wall s"):
+    for column in ("scenario", "correct", "detected", "localised", "class", "root cause", "cause kind",
+                   "false alarms", "median wall s"):
         table.add_column(column, justify="left" if column == "scenario" else "right", no_wrap=column == "scenario")
     rows = [*summary["scenarios"].items(), ("overall", summary["overall"])]
     for name, b in rows:
@@ -54,6 +54,7 @@ def accuracy(
             f"{b['localised']}/{faults}" if faults else "-",
             f"{b['class_ok']}/{b['runs']}",
             f"{b['root_cause_ok']}/{b['with_root_cause']}" if b["with_root_cause"] else "-",
+            f"{b['cause_kind_ok']}/{faults}" if faults else "-",
             str(b["false_alarms"]), f"{b['median_wall_s']:.1f}",
         )
     console.print(table)
@@ -64,25 +65,35 @@ def accuracy(
 
 @bench_app.command("sensitivity")
 def sensitivity(
-    shift: Annotated[list[float] | None, typer.Option(help="Shifts in % to try (0 is the control).")] = None,
+    shift: Annotated[list[float] | None, typer.Option(help="Median shifts in % to try (0 is the control).")] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write the JSON results.")] = None,
 ) -> None:
     """The smallest real median-latency shift detected at default settings (control must stay HEALTHY)."""
-    from kassi_app.bench.sensitivity import DEFAULT_SHIFTS, ShiftResult, run_sensitivity
+    from kassi_app.bench.sensitivity import DEFAULT_SHIFTS, ShiftResult, calibrate, run_sensitivity
 
     console = Console()
+    calibration = calibrate()
+    console.print(
+        f"calibration: POST /api/tokens median {calibration.route_ms:.2f} ms at base, of which key derivation "
+        f"{calibration.work_ms:.2f} ms ({100 * calibration.work_share:.0f} %)",
+        highlight=False,
+    )
 
     def progress(r: ShiftResult) -> None:
-        console.print(f"shift {r.shift_pct:g}%: {r.got} (base p50 {r.base_p50_ms} ms, head p50 {r.head_p50_ms} ms,"
-                      f" measured {r.measured_shift_pct}%)", highlight=False)
+        console.print(f"shift {r.shift_pct:g}% ({r.rounds_pct:g}% more rounds): {r.got} (base p50 {r.base_p50_ms} ms,"
+                      f" head p50 {r.head_p50_ms} ms, measured {r.measured_shift_pct}%)", highlight=False)
 
-    results, smallest = run_sensitivity(shift or DEFAULT_SHIFTS, progress)
+    results, smallest = run_sensitivity(shift or DEFAULT_SHIFTS, progress, calibration=calibration)
     control = "HEALTHY" if all(r.got == "HEALTHY" for r in results if r.shift_pct == 0) else "ALARM"
     found = f"{smallest:g}%" if smallest is not None else "none"
-    console.print(f"smallest shift detected: {found} (control {control})", highlight=False)
+    console.print(f"smallest median shift detected: {found} (control {control})", highlight=False)
     path = _out_path(out, "sensitivity")
-    path.write_text(json.dumps({"smallest_detected_pct": smallest, "results": [r.__dict__ for r in results]},
-                               indent=2), encoding="utf-8")
+    summary = {
+        "smallest_detected_pct": smallest,
+        "calibration": {**calibration.__dict__, "work_share": calibration.work_share},
+        "results": [r.__dict__ for r in results],
+    }
+    path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     console.print(f"results: {path}", highlight=False)
 
 

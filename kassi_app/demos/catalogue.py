@@ -33,6 +33,9 @@ class Demo:
     expected: ExpectedClass
     flagged: tuple[Endpoint, ...] = ()
     root_cause: str | None = None
+    """Text the root cause must contain (faults with an error)."""
+    cause_kind: str | None = None
+    """The mechanism kassi should name (``RootCause.kind``); kassi-bench reports it, it does not gate."""
     added_ops: tuple[Op, ...] = field(default_factory=tuple)
 
 
@@ -61,6 +64,7 @@ LOCK_WRITE = Demo(
         conn.execute("COMMIT")
 '''),),
     expected="REGRESSION",
+    cause_kind="database_locked",
     flagged=(_ep("POST /api/loans"),),
     root_cause="database is locked",
 )
@@ -100,6 +104,7 @@ N_PLUS_ONE = Demo(
     return result
 '''),),
     expected="DEGRADING",
+    cause_kind="n_plus_one",
     flagged=(_ep("GET /api/customers/{customer_id}/orders"),),
 )
 
@@ -114,6 +119,7 @@ UNBOUNDED = Demo(
              "_recent_results: list[list[str]] = []\n"),
     ),
     expected="DEGRADING",
+    cause_kind="growth",
     flagged=(_ep("GET /api/search"),),
 )
 
@@ -150,6 +156,7 @@ def get_product(product_id: int) -> dict:
 '''),
     ),
     expected="THROTTLED",
+    cause_kind="rate_limit",
     flagged=(_ep("GET /api/products/{product_id}"),),
 )
 
@@ -160,6 +167,7 @@ DOWNSTREAM = Demo(
     change="Fail fast when pricing is slow",
     edits=(Edit("app.py", "TIMEOUT_S = 2.0\n", "TIMEOUT_S = 0.06  # fail fast\n"),),
     expected="REGRESSION",
+    cause_kind="downstream_timeout",
     flagged=(_ep("GET /api/quote/{sku}"),),
     root_cause="pricing timed out",
 )
@@ -182,6 +190,7 @@ GLOBAL_LOCK = Demo(
 '''),
     ),
     expected="DEGRADING",
+    cause_kind="lock_contention",
     flagged=tuple(_ep(e) for e in ("GET /api/catalog", "GET /api/skus/{sku}", "GET /api/quote/{sku}",
                                    "GET /api/stats")),
 )

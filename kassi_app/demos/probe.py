@@ -92,3 +92,25 @@ def probe(base_url: str, requests: Sequence[ProbeRequest], *, workers: int, tota
         for future in [pool.submit(worker) for _ in range(workers)]:
             future.result()
     return result
+
+
+def probe_interleaved(base_urls: Sequence[str], request: ProbeRequest, rounds: int,
+                      timeout_s: float = 5.0) -> list[ProbeResult]:
+    """``request`` sent to each service in turn, ``rounds`` times, one at a time: whatever else the
+    machine does then slows every service alike, which back-to-back batches cannot promise."""
+    results = [ProbeResult() for _ in base_urls]
+    clients = [httpx.Client(base_url=url, timeout=timeout_s, trust_env=False) for url in base_urls]
+    try:
+        for _ in range(rounds):
+            for client, result in zip(clients, results, strict=True):
+                started = time.perf_counter()
+                try:
+                    status = client.request(request.method, request.path, json=request.body).status_code
+                except httpx.HTTPError:
+                    status = 0
+                result.statuses[status] += 1
+                result.latencies_ms.append((time.perf_counter() - started) * 1000)
+    finally:
+        for client in clients:
+            client.close()
+    return results

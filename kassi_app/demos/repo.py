@@ -16,7 +16,7 @@ from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.target.spec import SPEC_FILE
 
 GIT_TIMEOUT_S = 30.0
-SENSITIVITY_BASE_ROUNDS = 5000
+SENSITIVITY_BASE_ROUNDS = 2000
 """PBKDF2 rounds of the sensitivity route at base: ~4 ms of CPU here, ~5 ms median per request."""
 _GITIGNORE = "*.db\n*.db-journal\n__pycache__/\n"
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from kassi_app.demos import CATALOGUE, DemoRepo, init_demo, sensitivity_repo
-from kassi_app.demos.probe import ProbeRequest, ProbeResult, probe, requests_for
+from kassi_app.demos.probe import ProbeRequest, probe, probe_interleaved, requests_for
 from kassi_app.target import RunningTarget, TargetSpec, checkout, start_target
 
 
@@ -70,14 +70,10 @@ def sequential_p25(base_url: str, req: ProbeRequest, n: int) -> float:
 
 
 def interleaved_p25(targets: tuple[RunningTarget, RunningTarget], req: ProbeRequest, rounds: int) -> list[float]:
-    """p25 latency of ``req`` at each target, one request to each in turn: whatever else the shared
-    machine does then slows both alike, which back-to-back batches cannot promise."""
-    results = [ProbeResult() for _ in targets]
-    for _ in range(rounds):
-        for target, result in zip(targets, results, strict=True):
-            one = probe(target.base_url, [req], workers=1, total=1)
-            assert one.count(200, 300) == 1, one.statuses
-            result.latencies_ms += one.latencies_ms
+    """p25 latency of ``req`` at each target, one request to each in turn (contention hits both alike)."""
+    results = probe_interleaved([t.base_url for t in targets], req, rounds)
+    for result in results:
+        assert result.count(200, 300) == rounds, result.statuses
     return [statistics.quantiles(r.latencies_ms, n=4)[0] for r in results]
 
 

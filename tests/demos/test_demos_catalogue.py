@@ -65,7 +65,7 @@ def test_catalogue_covers_the_fault_taxonomy() -> None:
 def test_sensitivity_repo_scales_the_work(tmp_path: Path) -> None:
     repo = sensitivity_repo(tmp_path / "s", 20)
     diff = git(repo.path, "diff", "base", "head", "--", "app.py")
-    assert "-TOKEN_ROUNDS = 5000" in diff and "+TOKEN_ROUNDS = 6000" in diff
+    assert "-TOKEN_ROUNDS = 2000" in diff and "+TOKEN_ROUNDS = 2400" in diff
     with pytest.raises(BadInput):
         sensitivity_repo(tmp_path / "t", -95)
     control = sensitivity_repo(tmp_path / "c", 0)  # the unshifted control changes no code, only prose
