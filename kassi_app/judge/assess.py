@@ -93,7 +93,7 @@ class ABRoute:
             noisy = self.latency.too_noisy
         if self.trend_head is not None:
             effects |= _trend_effects(self.trend_head)
-            if self.trend_head.fires(adjusted["trend"], s.alpha) and self._steeper_than_base(self.trend_head):
+            if self._growth_explains(self.trend_head, signals, adjusted["trend"]):
                 signals.append(Signal("trend", _trend_detail(self.trend_head)))
         if self.scaling_head is not None and self.scaling_base is not None:
             g = growth(self.scaling_head, self.scaling_base, s.confidence)
@@ -120,10 +120,21 @@ class ABRoute:
         p_values = {k: (v, adjusted[k]) for k, v in self.p_values.items()}
         return RouteVerdict(self.endpoint, cls, reason, self.change, samples, effects, p_values, tuple(signals))
 
-    def _steeper_than_base(self, head: Trend) -> bool:
-        """Head's growth is the change's, not the machine's: base does not rise the same way over the
-        run, and head rose faster than base in a strict majority of block pairs."""
+    def _growth_explains(self, head: Trend, signals: list[Signal], p_adjusted: float) -> bool:
+        """With a baseline, a trend explains a slowdown; it does not raise one on its own.
+
+        Head must be measurably slower than base (a shift or tail signal fired), its trend must fire,
+        base must not rise the same way, and head must rise faster than base in a strict majority of
+        block pairs. Within 8 s blocks a slope also picks up what is not growth: latency climbing while
+        a stage's users queue up, and state that grows to a cap at both refs (a bounded cache). Growth
+        the change brings makes head slower than base over the same load, which the shift and tail
+        tests measure directly; the trend then says why.
+        """
         s = self.settings
+        if not any(sig.name in ("latency_shift", "p95_shift") for sig in signals):
+            return False
+        if not head.fires(p_adjusted, s.alpha):
+            return False
         if self.trend_base is not None and self.trend_base.fires(self.trend_base.p_rising, s.alpha):
             return False
         return steeper_in_pairs(self.base.answered(), self.head.answered(), self.run_start, head.threshold_ms, s)

@@ -95,6 +95,24 @@ def test_a_ramp_inside_blocks_that_base_shows_too_is_not_a_trend() -> None:
     assert "trend" not in {s.name for s in route.signals}, route.reason
 
 
+def test_a_trend_alone_does_not_raise_an_ab_verdict() -> None:
+    """Head's latency climbs inside each of its blocks (steeper than base in both pairs) but around the
+    same level, so head is not slower than base over the same load: with a baseline the trend explains
+    a slowdown, it does not raise one (stage transients and bounded caches ramp inside blocks too)."""
+    spec = RouteSpec(median_ms=30.0, sigma=0.1)
+    events = [
+        AccessEvent(**{**e.to_dict(), "duration_ms": e.duration_ms + 1.5 * (e._time % BLOCK_S - BLOCK_S / 2)})
+        if e.route == "/api/items" and e.variant == "head"
+        else e
+        for e in ab_events([spec, OTHER], seed=9)
+    ]
+    verdict = judge_ab(events, [ITEMS])
+    route = verdict.routes[0]
+    assert route.p_values["trend"][1] < 0.01, "the head trend is significant on its own"
+    assert not {"latency_shift", "p95_shift"} & {s.name for s in route.signals}
+    assert verdict.cls == "HEALTHY", verdict.reason
+
+
 def test_latency_scaling_with_users_is_a_scaling_fault() -> None:
     verdict = judge_ab(ab_events([RouteSpec(high_factor_at_head=4.0), OTHER], seed=6), [ITEMS], stage_users=(2, 16))
     assert verdict.cls == "DEGRADING"
