@@ -130,7 +130,9 @@ def serve(
 ) -> None:
     """Serve a governed run over MCP: one tool, `step`; resources kassi://run/state and kassi://run/ledger."""
     from kassi_app.governance.mcp_server import serve as serve_mcp  # the MCP stack is slow to import
+    from kassi_app.target import cleanup
 
+    cleanup.install()  # the run's services start on worker threads: hook SIGTERM here, on the main one
     serve_mcp(load_factory(workflow), transport.value, port)
 
 

@@ -24,7 +24,7 @@ _signals_installed = False
 def register(action: Callable[[], None]) -> int:
     """Remember a cleanup action; returns a token for ``unregister`` once it ran normally."""
     global _next_id
-    _install()
+    install()
     with _lock:
         _next_id += 1
         _pending[_next_id] = action
@@ -51,8 +51,12 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def _install() -> None:
-    """Hook atexit once, and the signals once from the main thread (Python allows no other)."""
+def install() -> None:
+    """Hook atexit once, and SIGTERM/SIGHUP once from the main thread (Python allows no other).
+
+    ``register`` calls it; call it yourself from the main thread before work moves to worker threads
+    (a governed run starts its services in an action's worker thread): else the first ``register``
+    happens off the main thread and a SIGTERM to kassi would leave the services running."""
     global _atexit_installed, _signals_installed
     with _lock:
         first, _atexit_installed = not _atexit_installed, True

@@ -11,6 +11,7 @@ from typing import Any
 from kassi_app.errors import BadInput
 from kassi_app.governance.governor import StepOutcome
 from kassi_app.judge import exit_code_for
+from kassi_app.target import cleanup
 from kassi_app.workflow.autopilot import drive
 from kassi_app.workflow.graph import BeginInputs, open_run
 from kassi_app.workflow.request import RunRequest
@@ -30,6 +31,7 @@ def run_request(
     on_start: Callable[[str], None] = lambda _: None,
 ) -> RunOutcome:
     """Drive a governed run with the autopilot; the record carries the sealed ledger's head."""
+    cleanup.install()
     session = RunSession(home)
     governor = open_run(session)
     try:

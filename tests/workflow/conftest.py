@@ -20,6 +20,9 @@ class Kassi:
         self.home = home
         self.env = {**os.environ, "KASSI_HOME": str(home), "COLUMNS": "160"}
 
+    def argv(self, *args: str) -> list[str]:
+        return [KASSI, *args]
+
     def __call__(self, *args: str, timeout: float = 180, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([KASSI, *args], capture_output=True, text=True, timeout=timeout,
                               env={**self.env, **env}, stdin=subprocess.DEVNULL)

@@ -134,3 +134,63 @@ def test_k6_crashing_is_inconclusive(kassi: Kassi, tmp_path: Path) -> None:
     assert "panic: runtime error" in record["verdict"]["reason"]
     _assert_sealed_and_clean(kassi, record)
     assert os.environ.get("KASSI_K6") is None
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """The live processes under ``pid`` (from /proc), with their command lines."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found: dict[int, str] = {}
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in found:
+                try:
+                    found[child] = (Path("/proc") / str(child) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                except OSError:
+                    continue
+                frontier.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_sigterm_during_a_run_stops_the_services(kassi: Kassi, tmp_path: Path) -> None:
+    """The services start on an action's worker thread; SIGTERM to kassi must still stop them."""
+    import signal
+    import time
+
+    repo = init_demo("healthy-outside-endpoint", tmp_path / "demo").path
+    child = subprocess.Popen([*kassi.argv("run", "--repo", str(repo), "--rounds", "3")], env=kassi.env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        services: dict[int, str] = {}
+        while time.monotonic() < deadline and len(services) < 2:
+            services = {p: c for p, c in _descendants(child.pid).items() if "flask" in c}
+            time.sleep(0.2)
+        assert len(services) == 2, "base and head services never started"
+        child.send_signal(signal.SIGTERM)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    stop_by = time.monotonic() + 10
+    while any(_alive(p) for p in services) and time.monotonic() < stop_by:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in services), services
+    worktrees = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True,
+                               check=True)
+    assert len(worktrees.stdout.strip().splitlines()) == 1  # only the repo itself
