@@ -41,7 +41,8 @@ class ABRoute:
     def __post_init__(self) -> None:
         s = self.settings
         self.enough = min(self.base.n, self.head.n) >= s.min_samples
-        ok_base, ok_head = self.base.answered(), self.head.answered()
+        self.ok_base, self.ok_head = self.base.answered(), self.head.answered()
+        ok_base, ok_head = self.ok_base, self.ok_head
         self.latency: LatencyComparison | None = None
         self.trend_head: Trend | None = None
         self.trend_base: Trend | None = None
@@ -104,7 +105,7 @@ class ABRoute:
                 "scaling_growth_ci": g.ci,
             }
             if g.ci[0] >= s.max_scaling_growth and scales_worse_in_pairs(
-                self.base.answered(), self.head.answered(), s.max_scaling_growth, s.min_stage_samples
+                self.ok_base, self.ok_head, s.max_scaling_growth, s.min_stage_samples
             ):
                 signals.append(
                     Signal(
@@ -137,7 +138,7 @@ class ABRoute:
             return False
         if self.trend_base is not None and self.trend_base.fires(self.trend_base.p_rising, s.alpha):
             return False
-        return steeper_in_pairs(self.base.answered(), self.head.answered(), self.run_start, head.threshold_ms, s)
+        return steeper_in_pairs(self.ok_base, self.ok_head, self.run_start, head.threshold_ms, s)
 
 
 @dataclass

@@ -15,6 +15,7 @@ import pytest
 
 from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.target import TargetSpec, checkout, start_target
+from tests.processes import pid_alive
 
 
 class Lines:
@@ -36,14 +37,6 @@ class Lines:
 def worktrees(repo: Path) -> str:
     return subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True,
                           check=True, timeout=30).stdout
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_checkout_gives_each_ref_its_tree_and_removes_it(tiny_repo: Path) -> None:

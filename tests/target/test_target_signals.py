@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.processes import pid_alive, wait_until_gone
 
 CHILD = """
 import json, sys, time
@@ -21,14 +21,6 @@ with checkout(repo, "HEAD") as tree, start_target(TargetSpec.load(repo), tree, l
     print(json.dumps({"tree": str(tree), "pids": [p.pid for p in t.processes.values()]}), flush=True)
     time.sleep(60)
 """
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -45,10 +37,7 @@ def test_signal_to_kassi_leaves_nothing_behind(tiny_repo: Path, sig: signal.Sign
     finally:
         if child.poll() is None:
             child.kill()
-    deadline = time.monotonic() + 5
-    while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(pid_alive(p) for p in pids)
+    assert wait_until_gone(pids, 5)
     assert not tree.exists()
     listed = subprocess.run(["git", "-C", str(tiny_repo), "worktree", "list"], capture_output=True,
                             text=True, check=True, timeout=30).stdout

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from kassi_app.demos import init_demo
+from tests.processes import wait_until_gone
 from tests.workflow.conftest import SHORT_LOAD, Kassi
 from tests.workflow.stdlib_app import DYING_APP
 
@@ -159,14 +160,6 @@ def _descendants(pid: int) -> dict[int, str]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_sigterm_during_a_run_stops_the_services(kassi: Kassi, tmp_path: Path) -> None:
     """The services start on an action's worker thread; SIGTERM to kassi must still stop them."""
     import signal
@@ -187,10 +180,7 @@ def test_sigterm_during_a_run_stops_the_services(kassi: Kassi, tmp_path: Path) -
     finally:
         if child.poll() is None:
             child.kill()
-    stop_by = time.monotonic() + 10
-    while any(_alive(p) for p in services) and time.monotonic() < stop_by:
-        time.sleep(0.1)
-    assert not any(_alive(p) for p in services), services
+    assert wait_until_gone(services, 10), services
     worktrees = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True,
                                check=True)
     assert len(worktrees.stdout.strip().splitlines()) == 1  # only the repo itself
