@@ -18,7 +18,7 @@ pick_python() {
 }
 
 stamp=".venv/.kassi-installed"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$(cat pyproject.toml bench/pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
@@ -28,7 +28,9 @@ if [ ! -x .venv/bin/python ]; then
   eval "$py -m venv .venv"
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v 'is ignored' >&2 || true
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[demos,dev]' 2>&1 \
+# kassi with its demo and dev extras, and the benchmarks (a separate, never-shipped package that
+# plugs `kassi bench` into the CLI).
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[demos,dev]' -e ./bench 2>&1 \
   | grep -vE 'is ignored|^\s*$' >&2 || true
-.venv/bin/python -c 'import kassi_app, burr, mcp, scipy' || { echo "kassi: environment install failed" >&2; exit 1; }
+.venv/bin/python -c 'import kassi_app, kassi_bench, burr, mcp, scipy' || { echo "kassi: environment install failed" >&2; exit 1; }
 echo "$want" > "$stamp"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kassi_app.bench.accuracy import score, summarise
-from kassi_app.bench.sensitivity import Calibration
+from kassi_bench.accuracy import score, summarise
+from kassi_bench.sensitivity import Calibration
+
 from kassi_app.demos import CATALOGUE
 
 

@@ -8,10 +8,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from kassi_app.endpoint import Endpoint
-from kassi_app.events import AccessEvent, LogEvent
+from kassi_app.events import AccessEvent
 from kassi_app.judge.assess import ABRoute, SoloRoute
-from kassi_app.judge.model import SEVERITY, Evidence, RouteVerdict, Verdict, VerdictClass, inconclusive
-from kassi_app.judge.rootcause import ChangedLike, Context, HunkLike, find_root_cause
+from kassi_app.judge.model import SEVERITY, ChangedLike, Evidence, RouteVerdict, Verdict, VerdictClass, inconclusive
 from kassi_app.judge.samples import group
 from kassi_app.judge.settings import JudgeSettings, Slo
 from kassi_app.judge.stats import holm
@@ -24,11 +23,7 @@ def judge_ab(
     changed: Sequence[ChangedLike],
     settings: JudgeSettings | None = None,
     *,
-    logs: Iterable[LogEvent] = (),
-    hunks: Sequence[HunkLike] = (),
     slo: Slo | None = None,
-    stage_users: tuple[int, int] | None = None,
-    repo_roots: Sequence[str] = (),
     variants: tuple[str, str] = ("base", "head"),
 ) -> Verdict:
     """Judge head against base on every route the load reached.
@@ -62,20 +57,8 @@ def judge_ab(
             if isinstance(a, SoloRoute):
                 a.peer_scaling = float(np.median(peer_scalings))
     removed = sorted(c.endpoint for c in changed if c.change == "removed")
-    head_logs = [e for e in logs if e.variant == head_v] if logs else []
-    base_logs = [e for e in logs if e.variant == base_v] if logs else []
-    ctx = Context(
-        [e for e in events if e.variant == head_v],
-        sum(e.variant == base_v for e in events),
-        head_logs,
-        base_logs,
-        hunks,
-        changed,
-        repo_roots,
-        stage_users,
-    )
     targets = {c.endpoint for c in changed if c.change != "removed"}
-    verdict = _verdict(_decide_all(assessments), targets, ctx, events, variants)
+    verdict = _verdict(_decide_all(assessments), targets, events, variants)
     if removed:
         note = f" (removed by this change, not judged: {', '.join(map(str, removed))})"
         return dataclasses.replace(verdict, reason=verdict.reason + note)
@@ -87,9 +70,6 @@ def judge_live(
     endpoints: Sequence[Endpoint],
     settings: JudgeSettings | None = None,
     slo: Slo | None = None,
-    *,
-    logs: Iterable[LogEvent] = (),
-    stage_users: tuple[int, int] | None = None,
 ) -> Verdict:
     """Judge a running service without a baseline: ``endpoints`` decide the class (all routes if empty)."""
     settings = settings or JudgeSettings()
@@ -101,8 +81,7 @@ def judge_live(
         SoloRoute(endpoint, "live", "live", samples["live"], settings, slo or Slo(), run_start)
         for endpoint, samples in group(events, ("live",)).items()
     ]
-    ctx = Context(events, 0, [e for e in logs if e.variant == "live"], [], (), (), (), stage_users)
-    return _verdict(_decide_all(assessments), set(endpoints), ctx, events, ("live",))
+    return _verdict(_decide_all(assessments), set(endpoints), events, ("live",))
 
 
 def _decide_all(assessments: Sequence[ABRoute | SoloRoute]) -> list[RouteVerdict]:
@@ -117,7 +96,6 @@ def _decide_all(assessments: Sequence[ABRoute | SoloRoute]) -> list[RouteVerdict
 def _verdict(
     routes: list[RouteVerdict],
     targets: set[Endpoint],
-    ctx: Context,
     events: list[AccessEvent],
     variants: Sequence[str],
 ) -> Verdict:
@@ -153,5 +131,4 @@ def _verdict(
     counts = ", ".join(f"{sum(e.variant == v for e in events)} {v}" for v in variants)
     evidence = [Evidence(f"the proxy recorded {counts} requests over {len(judged)} route(s)", "proxy")]
     evidence += [Evidence(f"{r.endpoint}: {s.detail}", "proxy") for r in decisive for s in r.signals]
-    cause, cause_evidence = find_root_cause(worst, ctx) if cls in _FAILING else (None, [])
-    return Verdict(cls, reason, tuple(routes), cause, tuple(evidence + cause_evidence))
+    return Verdict(cls, reason, tuple(routes), evidence=tuple(evidence), lead=tuple(r.endpoint for r in worst))

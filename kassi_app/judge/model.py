@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from kassi_app.endpoint import Endpoint
-from kassi_app.judge.analysis import render
 
 VerdictClass = Literal["REGRESSION", "DEGRADING", "THROTTLED", "HEALTHY", "INCONCLUSIVE"]
 Source = Literal["proxy", "k6", "target log", "store query"]
@@ -22,6 +21,17 @@ _EXIT_CODES: dict[VerdictClass, int] = {
     "DEGRADING": 1,
     "INCONCLUSIVE": 3,
 }
+
+
+class ChangedLike(Protocol):
+    """A changed endpoint (``kassi_app.change.model.ChangedEndpoint`` fits)."""
+
+    @property
+    def endpoint(self) -> Endpoint: ...
+    @property
+    def change(self) -> str: ...
+    @property
+    def file(self) -> str: ...
 
 
 def exit_code_for(cls: VerdictClass) -> int:
@@ -112,14 +122,12 @@ class Verdict:
     routes: tuple[RouteVerdict, ...] = ()
     root_cause: RootCause | None = None
     evidence: tuple[Evidence, ...] = ()
+    lead: tuple[Endpoint, ...] = ()
+    """The routes whose class is the run's class (the decisive, worst ones): what explain looks at."""
 
     @property
     def exit_code(self) -> int:
         return exit_code_for(self.cls)
-
-    def analysis(self) -> str:
-        """The written analysis (markdown), deterministic from the verdict."""
-        return render(self)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -129,7 +137,6 @@ class Verdict:
             "routes": [r.to_dict() for r in self.routes],
             "root_cause": self.root_cause.to_dict() if self.root_cause else None,
             "evidence": [e.to_dict() for e in self.evidence],
-            "analysis": self.analysis(),
         }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kassi_app.governance.governor import Governor, StepOutcome
+from kassi_app.workflow.governor import Governor, StepOutcome
 
 PREFERENCE = (
     "begin", "read_change", "prepare_load", "start_targets", "drive_load", "collect", "judge",

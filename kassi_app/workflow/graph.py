@@ -20,10 +20,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from kassi_app.governance.governor import Governor
-from kassi_app.governance.graph import ActionSpec, Move, StateView, build_governed_app
-from kassi_app.governance.ledger import Ledger
-from kassi_app.governance.seal import seal_key
+from kassi_app.ledger.chain import Ledger
+from kassi_app.ledger.seal import seal_key
+from kassi_app.workflow.governor import Governor
+from kassi_app.workflow.machine import ActionSpec, Move, StateView, build_governed_app
 from kassi_app.workflow.request import LoadOverrides, RunRequest
 from kassi_app.workflow.session import RunSession
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kassi_app.governance.cards import REFUSAL_CARD, SEAL_CARD
-from kassi_app.governance.graph import Move
+from kassi_app.workflow.cards import REFUSAL_CARD, SEAL_CARD
 from kassi_app.workflow.graph import PHASES, build_moves
+from kassi_app.workflow.machine import Move
 
 
 def _label(move: Move) -> str:

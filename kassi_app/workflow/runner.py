@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from kassi_app.errors import BadInput
-from kassi_app.governance.governor import StepOutcome
 from kassi_app.judge import exit_code_for
 from kassi_app.target import cleanup
 from kassi_app.workflow.autopilot import drive
+from kassi_app.workflow.governor import StepOutcome
 from kassi_app.workflow.graph import BeginInputs, open_run
 from kassi_app.workflow.request import RunRequest
 from kassi_app.workflow.session import RunSession

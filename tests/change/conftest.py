@@ -6,8 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from kassi_app.change.corpus import build_repo
+from kassi_bench.corpus import build_repo
 
 CORPUS = Path(__file__).parent / "corpus"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from kassi_app.change import changed_endpoints, changed_endpoints_from_diff
-from kassi_app.cli import main
 from kassi_app.errors import BadInput
+from kassi_app.faces.cli import main
 
 from .conftest import git
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from kassi_app.change.corpus import build_repo, cases, expected, found
+from kassi_bench.corpus import build_repo, cases, expected, found
 
 from .conftest import CORPUS
 

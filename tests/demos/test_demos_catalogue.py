@@ -12,10 +12,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from kassi_app.cli import demos as demos_cli
 from kassi_app.demos import CATALOGUE, init_demo, sensitivity_repo
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput
+from kassi_app.faces.cli import demos as demos_cli
 from kassi_app.target import TargetSpec
 
 KASSI = str(Path(sys.executable).parent / "kassi")

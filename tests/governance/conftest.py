@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from gov_toy import new_governed_run
 
-from kassi_app.governance.governor import Governor
+from kassi_app.workflow.governor import Governor
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from kassi_app.governance.governor import Governor
-from kassi_app.governance.graph import ActionSpec, Move
-from kassi_app.governance.runs import open_governed_run
+from kassi_app.workflow.governor import Governor
+from kassi_app.workflow.machine import ActionSpec, Move
+from kassi_app.workflow.runs import open_governed_run
 
 WORK_TIMEOUT_S = 0.5
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from gov_toy import WORK_TIMEOUT_S, drive_to_end
 
-from kassi_app.governance.cards import REFUSAL_CARD
-from kassi_app.governance.governor import Governor
-from kassi_app.governance.graph import STATE_DB
-from kassi_app.governance.runs import read_entries
-from kassi_app.governance.seal import seal_key
-from kassi_app.governance.verify import verify_ledger
+from kassi_app.ledger.seal import seal_key
+from kassi_app.ledger.verify import verify_ledger
+from kassi_app.workflow.cards import REFUSAL_CARD
+from kassi_app.workflow.governor import Governor
+from kassi_app.workflow.machine import STATE_DB
+from kassi_app.workflow.runs import read_entries
 
 
 def names(gov: Governor) -> list[str]:

@@ -10,13 +10,13 @@ import pytest
 from gov_toy import drive_to_end
 from typer.testing import CliRunner
 
-from kassi_app.cli import app
 from kassi_app.errors import InfrastructureError
-from kassi_app.governance.governor import Governor
-from kassi_app.governance.ledger import Ledger
-from kassi_app.governance.redact import redact
-from kassi_app.governance.seal import seal_key
-from kassi_app.governance.verify import verify_ledger
+from kassi_app.faces.cli import app
+from kassi_app.ledger.chain import Ledger
+from kassi_app.ledger.seal import seal_key
+from kassi_app.ledger.verify import verify_ledger
+from kassi_app.redact import redact
+from kassi_app.workflow.governor import Governor
 
 
 def test_redact_masks_secret_keys_and_credential_values() -> None:

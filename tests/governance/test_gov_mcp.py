@@ -17,9 +17,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from kassi_app.errors import BadInput
-from kassi_app.governance.mcp_server import LEDGER_URI, STATE_URI
-from kassi_app.governance.runs import list_runs
-from kassi_app.governance.workflow_ref import load_factory
+from kassi_app.faces.mcp.server import LEDGER_URI, STATE_URI
+from kassi_app.faces.mcp.workflow_ref import load_factory
+from kassi_app.workflow.runs import list_runs
 
 KASSI = str(Path(sys.executable).parent / "kassi")
 HERE = Path(__file__).parent

@@ -11,10 +11,10 @@ from gov_toy import INITIAL_STATE, MOVES, SPECS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kassi_app.governance.governor import Governor
-from kassi_app.governance.graph import build_governed_app
-from kassi_app.governance.ledger import Ledger
-from kassi_app.governance.verify import verify_ledger
+from kassi_app.ledger.chain import Ledger
+from kassi_app.ledger.verify import verify_ledger
+from kassi_app.workflow.governor import Governor
+from kassi_app.workflow.machine import build_governed_app
 
 KEY = b"property-test-key"
 Step = tuple[str, dict[str, Any]]

@@ -14,12 +14,12 @@ import pytest
 from gov_toy import drive_to_end, new_governed_run
 from typer.testing import CliRunner
 
-from kassi_app.cli import app
 from kassi_app.errors import BadInput
-from kassi_app.governance.canonical import canonical_json
-from kassi_app.governance.governor import Governor
-from kassi_app.governance.ledger import encode_entry
-from kassi_app.governance.runs import resolve_run
+from kassi_app.faces.cli import app
+from kassi_app.ledger.canonical import canonical_json
+from kassi_app.ledger.chain import encode_entry
+from kassi_app.workflow.governor import Governor
+from kassi_app.workflow.runs import resolve_run
 
 KASSI = str(Path(sys.executable).parent / "kassi")
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from kassi_bench.synthetic import RouteSpec, ab_events
 from typer.testing import CliRunner
 
 from kassi_app.change.model import ChangedEndpoint, Hunk
-from kassi_app.cli import app
 from kassi_app.events import LogEvent, ParsedException, StackFrame
-from kassi_app.judge import judge_ab
-from kassi_app.judge.synthetic import RouteSpec, ab_events
+from kassi_app.faces.cli import app
+from judge_stubs import judged
 
 
 def test_the_change_packages_records_fit_the_judge() -> None:
@@ -17,7 +17,7 @@ def test_the_change_packages_records_fit_the_judge() -> None:
     exc = ParsedException("sqlite3.OperationalError", "database is locked", frames)
     logs = [LogEvent(1010.0, "r1", "head", "stderr", "ERROR", "Traceback", exc)]
     spec = RouteSpec(method="POST", route="/api/visits", errors_at_head=0.1, error_text="database is locked")
-    verdict = judge_ab(
+    verdict = judged(
         ab_events([spec], seed=1), [changed], logs=logs, hunks=[Hunk("app/db.py", 40, 44, "+...")], repo_roots=["/wt"]
     )
     assert verdict.cls == "REGRESSION"

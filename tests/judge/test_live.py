@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from judge_stubs import judged_live
+from kassi_bench.synthetic import RouteSpec, live_events
+
 from kassi_app.endpoint import Endpoint
 from kassi_app.events import LogEvent
+from kassi_app.explain import render_analysis
 from kassi_app.judge import JudgeSettings, Slo, judge_live
-from kassi_app.judge.synthetic import RouteSpec, live_events
 
 ITEMS = Endpoint("GET", "/api/items")
 
@@ -36,7 +39,7 @@ def test_a_p95_over_the_slo_is_degrading() -> None:
 def test_growth_and_serialisation_are_found_without_a_baseline() -> None:
     growing = judge_live(live_events(RouteSpec(growth_ms_per_s_at_head=0.5), seed=2), [ITEMS])
     assert growing.cls == "DEGRADING" and "trend" in {s.name for s in growing.routes[0].signals}
-    serial = judge_live(live_events(RouteSpec(high_factor_at_head=8.0), seed=2), [ITEMS], stage_users=(2, 16))
+    serial = judged_live(live_events(RouteSpec(high_factor_at_head=8.0), seed=2), [ITEMS], Slo(), stage_users=(2, 16))
     assert serial.cls == "DEGRADING" and "scaling" in {s.name for s in serial.routes[0].signals}
     assert serial.root_cause is not None and "from 2 to 16 users" in serial.root_cause.summary
 
@@ -56,8 +59,8 @@ def test_repeated_queries_in_the_target_log_name_an_n_plus_one() -> None:
         LogEvent(1001.0 + i / 1000, "r1", "live", "stdout", "DEBUG", f"SELECT * FROM pets WHERE owner_id = {i}")
         for i in range(5000)
     ]
-    verdict = judge_live(live_events(RouteSpec(), seed=1), [ITEMS], slo=Slo(p95_ms=5.0), logs=logs)
+    verdict = judged_live(live_events(RouteSpec(), seed=1), [ITEMS], Slo(p95_ms=5.0), logs=logs)
     assert verdict.root_cause is not None and verdict.root_cause.kind == "n_plus_one"
-    assert "5.0 times per request" in verdict.root_cause.summary and "JOIN" in verdict.analysis()
-    once = judge_live(live_events(RouteSpec(), seed=1), [ITEMS], slo=Slo(p95_ms=5.0), logs=logs[:1000])
+    assert "5.0 times per request" in verdict.root_cause.summary and "JOIN" in render_analysis(verdict)
+    once = judged_live(live_events(RouteSpec(), seed=1), [ITEMS], Slo(p95_ms=5.0), logs=logs[:1000])
     assert once.root_cause is not None and once.root_cause.kind == "latency_shift"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from judge_stubs import Changed, Hunk
+from judge_stubs import Changed, Hunk, judged
+from kassi_bench.synthetic import RouteSpec, ab_events
 
 from kassi_app.events import LogEvent, ParsedException, StackFrame
-from kassi_app.judge import judge_ab
-from kassi_app.judge.normalise import normalise
-from kassi_app.judge.synthetic import RouteSpec, ab_events
+from kassi_app.explain.normalise import normalise
+from kassi_app.explain import render_analysis
 
 WRITE = Changed("POST", "/api/visits", file="app/visits.py")
 ROOT = "/tmp/kassi-wt-head"
@@ -53,7 +53,7 @@ def test_normalise_keeps_one_cause_together(raw: str, normalised: str) -> None:
 
 def test_regression_root_cause_names_the_error_the_frame_and_the_hunk() -> None:
     logs = [_locked(i) for i in range(30)] + [_locked(i, "base") for i in range(2)]
-    verdict = judge_ab(_regression_events(), [WRITE], logs=logs, hunks=[Hunk("app/db.py", 38, 47)], repo_roots=[ROOT])
+    verdict = judged(_regression_events(), [WRITE], logs=logs, hunks=[Hunk("app/db.py", 38, 47)], repo_roots=[ROOT])
     assert verdict.cls == "REGRESSION"
     cause = verdict.root_cause
     assert cause is not None
@@ -64,7 +64,7 @@ def test_regression_root_cause_names_the_error_the_frame_and_the_hunk() -> None:
     sources = {e.source for e in verdict.evidence}
     assert {"proxy", "target log"} <= sources
     assert any("error bodies read 'database is locked'" in e.fact for e in verdict.evidence)
-    text = verdict.analysis()
+    text = render_analysis(verdict)
     for section in (
         "## Summary",
         "## Affected endpoints",
@@ -74,12 +74,12 @@ def test_regression_root_cause_names_the_error_the_frame_and_the_hunk() -> None:
     ):
         assert section in text
     assert "PRAGMA journal_mode=WAL" in text and "_(source: target log)_" in text
-    assert text == verdict.analysis()  # deterministic
+    assert text == render_analysis(verdict)  # deterministic
 
 
 def test_a_frame_outside_every_hunk_names_the_frame_and_the_hunk_in_its_file() -> None:
     logs = [_locked(i, line=90) for i in range(10)]
-    verdict = judge_ab(_regression_events(), [WRITE], logs=logs, hunks=[Hunk("app/db.py", 38, 47)], repo_roots=[ROOT])
+    verdict = judged(_regression_events(), [WRITE], logs=logs, hunks=[Hunk("app/db.py", 38, 47)], repo_roots=[ROOT])
     cause = verdict.root_cause
     assert cause is not None and not cause.introduced
     assert cause.location == "app/db.py:90 in insert_visit" and cause.hunk == "app/db.py:38-47"
@@ -87,7 +87,7 @@ def test_a_frame_outside_every_hunk_names_the_frame_and_the_hunk_in_its_file() -
 
 def test_without_logs_the_proxy_excerpt_and_the_handler_hunk_make_the_cause() -> None:
     hunks = [Hunk("app/other.py", 1, 3), Hunk("app/visits.py", 10, 20)]
-    verdict = judge_ab(_regression_events(), [WRITE], hunks=hunks)
+    verdict = judged(_regression_events(), [WRITE], hunks=hunks)
     cause = verdict.root_cause
     assert cause is not None
     assert cause.error == "database is locked" and cause.hunk == "app/visits.py:10-20"
@@ -96,7 +96,7 @@ def test_without_logs_the_proxy_excerpt_and_the_handler_hunk_make_the_cause() ->
 
 def test_an_exception_equally_common_at_base_is_not_the_cause() -> None:
     logs = [_locked(i, v) for i in range(5) for v in ("head", "base")]
-    verdict = judge_ab(_regression_events(), [WRITE], logs=logs)
+    verdict = judged(_regression_events(), [WRITE], logs=logs)
     assert verdict.root_cause is not None and verdict.root_cause.error == "database is locked"
 
 
@@ -107,14 +107,14 @@ def test_504s_are_a_downstream_timeout() -> None:
         else e
         for e in _regression_events()
     ]
-    verdict = judge_ab(events, [WRITE])
+    verdict = judged(events, [WRITE])
     assert verdict.root_cause is not None and verdict.root_cause.kind == "downstream_timeout"
-    assert "circuit breaker" in verdict.analysis()
+    assert "circuit breaker" in render_analysis(verdict)
 
 
 def test_a_healthy_verdict_has_no_root_cause() -> None:
-    verdict = judge_ab(ab_events([RouteSpec()], seed=1), [Changed("GET", "/api/items")])
-    assert verdict.root_cause is None and "Nothing to do." in verdict.analysis()
+    verdict = judged(ab_events([RouteSpec()], seed=1), [Changed("GET", "/api/items")])
+    assert verdict.root_cause is None and "Nothing to do." in render_analysis(verdict)
 
 
 def test_queries_the_target_logged_outrank_scaling_for_an_n_plus_one() -> None:
@@ -135,12 +135,12 @@ def test_queries_the_target_logged_outrank_scaling_for_an_n_plus_one() -> None:
         )
         for i in range(4 * head_requests)
     ]
-    verdict = judge_ab(events, [orders], logs=logs, stage_users=(2, 16))
+    verdict = judged(events, [orders], logs=logs, stage_users=(2, 16))
     route = verdict.routes[0]
     assert {"latency_shift", "scaling"} <= {s.name for s in route.signals}
     assert verdict.root_cause is not None and verdict.root_cause.kind == "n_plus_one"
     assert "SELECT price FROM products WHERE id = <n>" in verdict.root_cause.summary
-    assert "WHERE id = \\<n>" in verdict.analysis(), "escaped, or a markdown renderer drops <n> as a tag"
+    assert "WHERE id = \\<n>" in render_analysis(verdict), "escaped, or a markdown renderer drops <n> as a tag"
 
 
 def test_growth_on_the_changed_route_outranks_a_collateral_route_scaling() -> None:
@@ -149,7 +149,7 @@ def test_growth_on_the_changed_route_outranks_a_collateral_route_scaling() -> No
     items = Changed("GET", "/api/items")
     growing = RouteSpec(growth_ms_per_s_at_head=0.4)
     queueing = RouteSpec(route="/api/other", n=600, median_ms=3.0, high_factor_at_head=4.0)
-    verdict = judge_ab(ab_events([growing, queueing], seed=5), [items], stage_users=(2, 16))
+    verdict = judged(ab_events([growing, queueing], seed=5), [items], stage_users=(2, 16))
     signals = {str(r.endpoint): {s.name for s in r.signals} for r in verdict.routes}
     assert "trend" in signals["GET /api/items"] and "scaling" in signals["GET /api/other"]
     cause = verdict.root_cause

@@ -7,11 +7,11 @@ import json
 
 import numpy as np
 import pytest
-from judge_stubs import Changed
+from judge_stubs import Changed, judged
+from kassi_bench.synthetic import BLOCK_S, RouteSpec, ab_events
 
 from kassi_app.events import AccessEvent
 from kassi_app.judge import JudgeSettings, exit_code_for, inconclusive, judge_ab
-from kassi_app.judge.synthetic import BLOCK_S, RouteSpec, ab_events
 
 ITEMS = Changed("GET", "/api/items")
 OTHER = RouteSpec(route="/api/other", n=600, median_ms=3.0)
@@ -63,13 +63,13 @@ def test_a_small_error_increase_below_the_threshold_is_not_a_regression() -> Non
 
 
 def test_429s_are_throttled_not_broken() -> None:
-    verdict = judge_ab(ab_events([RouteSpec(throttled_at_head=0.3), OTHER], seed=3), [ITEMS])
+    verdict = judged(ab_events([RouteSpec(throttled_at_head=0.3), OTHER], seed=3), [ITEMS])
     assert verdict.cls == "THROTTLED" and verdict.exit_code == 0
     assert verdict.root_cause is not None and verdict.root_cause.kind == "rate_limit"
 
 
 def test_latency_growing_over_the_run_is_a_trend() -> None:
-    verdict = judge_ab(ab_events([RouteSpec(growth_ms_per_s_at_head=0.4), OTHER], seed=5), [ITEMS])
+    verdict = judged(ab_events([RouteSpec(growth_ms_per_s_at_head=0.4), OTHER], seed=5), [ITEMS])
     assert verdict.cls == "DEGRADING"
     route = verdict.routes[0]
     assert "trend" in {s.name for s in route.signals}
@@ -114,7 +114,7 @@ def test_a_trend_alone_does_not_raise_an_ab_verdict() -> None:
 
 
 def test_latency_scaling_with_users_is_a_scaling_fault() -> None:
-    verdict = judge_ab(ab_events([RouteSpec(high_factor_at_head=4.0), OTHER], seed=6), [ITEMS], stage_users=(2, 16))
+    verdict = judged(ab_events([RouteSpec(high_factor_at_head=4.0), OTHER], seed=6), [ITEMS], stage_users=(2, 16))
     assert verdict.cls == "DEGRADING"
     route = verdict.routes[0]
     assert "scaling" in {s.name for s in route.signals}
@@ -229,7 +229,7 @@ def test_to_dict_is_json_and_deterministic() -> None:
     events = ab_events([RouteSpec(shift_at_head=1.2), OTHER], seed=9)
     first = judge_ab(events, [ITEMS]).to_dict()
     assert json.dumps(first) == json.dumps(judge_ab(list(reversed(events)), [ITEMS]).to_dict())
-    assert set(first) >= {"class", "reason", "routes", "root_cause", "evidence", "analysis"}
+    assert set(first) >= {"class", "reason", "routes", "root_cause", "evidence"}
     route = first["routes"][0]  # type: ignore[index]
     assert set(route) >= {"method", "route", "class", "effects", "p_values", "signals"}
     assert set(route["effects"]) >= {

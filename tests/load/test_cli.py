@@ -9,8 +9,8 @@ import pytest
 from loadsvc import SPEC, Service
 from typer.testing import CliRunner
 
-from kassi_app.cli import app
 from kassi_app.errors import BadInput
+from kassi_app.faces.cli import app
 
 
 def test_script_then_run_from_the_command_line(tmp_path: Path, service: Service) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kassi_app.telemetry.bench import bench_ingest, bench_proxy, k6_options
+from kassi_bench.telemetry import bench_ingest, bench_proxy, k6_options
 
 
 def test_blocks_alternate_abba() -> None:

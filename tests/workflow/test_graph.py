@@ -11,8 +11,8 @@ from pathlib import Path
 import anyio
 from mcp import Client, StdioServerParameters
 
-from kassi_app.governance.seal import seal_key
-from kassi_app.governance.verify import verify_ledger
+from kassi_app.ledger.seal import seal_key
+from kassi_app.ledger.verify import verify_ledger
 from kassi_app.workflow.graph import PHASES, build_moves, open_run
 from kassi_app.workflow.render import as_mermaid, as_text
 from kassi_app.workflow.session import RunSession

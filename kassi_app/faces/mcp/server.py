@@ -1,0 +1,104 @@
+"""``kassi serve``: an MCP server whose only tool is ``step``, plus read-only run resources.
+
+The driver (any MCP client) can do nothing but ask the governor to move; upstream MCP servers kassi
+uses are reached inside actions through ``call_upstream`` and never appear here.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from functools import partial
+from typing import Any
+
+import anyio
+from mcp.server.mcpserver import MCPServer
+
+from kassi_app.errors import BadInput
+from kassi_app.ledger.canonical import canonical_json
+from kassi_app.workflow.governor import Governor, GovernorFactory, StepOutcome
+
+STATE_URI = "kassi://run/state"
+LEDGER_URI = "kassi://run/ledger"
+INSTRUCTIONS = (
+    "kassi drives a governed run. The only move is the `step` tool: name an action and give its "
+    "inputs. Illegal moves are refused and the refusal lists the legal actions with their input "
+    f"schemas. Read {STATE_URI} for the current state and legal actions, {LEDGER_URI} for the "
+    "hash-chained ledger of every step and refusal."
+)
+
+
+class _LazyGovernor:
+    """Creates the run on first use, so probing the server (tools/list) starts no run."""
+
+    def __init__(self, factory: GovernorFactory) -> None:
+        self._factory = factory
+        self._governor: Governor | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Governor:
+        with self._lock:
+            if self._governor is None:
+                self._governor = self._factory()
+            return self._governor
+
+
+def run_view(governor: Governor) -> dict[str, Any]:
+    """The state resource: run id, last action, finished flag, state, legal next actions."""
+    view = {
+        "run_id": governor.run_id,
+        "last_action": governor.last_action,
+        "finished": governor.finished,
+        "state": dict(governor.state),
+        "legal_next": [a.model_dump() for a in governor.legal_next()],
+    }
+    parsed: dict[str, Any] = json.loads(canonical_json(view))
+    return parsed
+
+
+def build_mcp_server(governor_factory: GovernorFactory) -> MCPServer:
+    """An MCP server for the run ``governor_factory`` opens (once, on first use)."""
+    lazy = _LazyGovernor(governor_factory)
+    server = MCPServer(name="kassi", instructions=INSTRUCTIONS)
+
+    @server.tool(
+        description="Make one move in the governed run: run `action` with `inputs` if it is legal now. "
+        "Refused moves change nothing and return the legal actions with their input schemas."
+    )
+    async def step(action: str, inputs: dict[str, Any] | None = None) -> StepOutcome:
+        governor = await anyio.to_thread.run_sync(lazy.get)
+        return await anyio.to_thread.run_sync(partial(governor.step, action, inputs or {}))
+
+    @server.resource(
+        STATE_URI,
+        name="run-state",
+        mime_type="application/json",
+        description="Current state and legal next actions of the run.",
+    )
+    async def state() -> str:
+        governor = await anyio.to_thread.run_sync(lazy.get)
+        return json.dumps(await anyio.to_thread.run_sync(run_view, governor), indent=2)
+
+    @server.resource(
+        LEDGER_URI,
+        name="run-ledger",
+        mime_type="application/x-ndjson",
+        description="The run's hash-chained ledger (JSON lines).",
+    )
+    async def ledger() -> str:
+        governor = await anyio.to_thread.run_sync(lazy.get)
+        path = governor.ledger.path
+        return path.read_text(encoding="utf-8") if path.exists() else ""
+
+    return server
+
+
+def serve(governor_factory: GovernorFactory, transport: str, port: int) -> None:
+    """Serve until the client disconnects (stdio) or the process is stopped (HTTP on 127.0.0.1)."""
+    server = build_mcp_server(governor_factory)
+    if transport == "stdio":
+        server.run()
+    elif transport == "http":
+        server.run("streamable-http", host="127.0.0.1", port=port)
+    else:
+        raise BadInput(f"transport must be stdio or http, not {transport!r}")
