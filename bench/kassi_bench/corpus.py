@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kassi_app.change.analyse import changed_endpoints, changed_endpoints_from_diff
-from kassi_app.change.git import GIT_TIMEOUT_S, diff_text, resolve_ref
+from kassi_app.git import GIT_TIMEOUT_S, diff_text, resolve_ref
 
 Triple = tuple[str, str, str]
 _GIT_ID = [

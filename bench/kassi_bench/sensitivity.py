@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kassi_app.config import RunRequest
 from kassi_app.demos import sensitivity_repo
 from kassi_app.errors import InfrastructureError
-from kassi_app.workflow.request import RunRequest
 from kassi_app.workflow.runner import run_request
 
 DEFAULT_SHIFTS = (0.0, 5.0, 10.0, 20.0)
@@ -81,7 +81,7 @@ def _run(rounds_pct: float, home: Path | None) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="kassi-sensitivity-"))
     try:
         repo = sensitivity_repo(folder / "repo", rounds_pct)
-        return run_request(RunRequest(mode="ab", repo=repo.path, base=repo.base, head=repo.head), home=home).record
+        return run_request(RunRequest(mode="ab", repo=str(repo.path), base=repo.base, head=repo.head), home=home).record
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

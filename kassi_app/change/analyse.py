@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kassi_app.change.diffs import FileDiff, parse_diff
-from kassi_app.change.git import check_repo, diff_text, read_tree, resolve_ref
 from kassi_app.change.lang_go import extract as go_extract
 from kassi_app.change.lang_java import extract as java_extract
 from kassi_app.change.lang_js import extract as js_extract
@@ -25,6 +24,7 @@ from kassi_app.change.lang_python import extract_fragment as py_fragment
 from kassi_app.change.model import ChangedEndpoint, ChangeKind, ChangeSet, FileFacts, Hunk, RouteDef
 from kassi_app.change.tree import Route, Tree
 from kassi_app.errors import BadInput
+from kassi_app.git import check_repo, diff_text, read_tree, resolve_ref
 
 Extractor = Callable[[str, str, int], FileFacts]
 

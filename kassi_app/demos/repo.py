@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +11,7 @@ from kassi_app.demos.catalogue import CATALOGUE, Demo, Edit
 from kassi_app.demos.openapi import Op, document
 from kassi_app.demos.services import DIGEST, Service, template
 from kassi_app.errors import BadInput, InfrastructureError
+from kassi_app.git import git
 from kassi_app.target.spec import SPEC_FILE
 
 GIT_TIMEOUT_S = 30.0
@@ -29,17 +28,13 @@ class DemoRepo:
     """Commit ids; the repo also has the tags ``base`` and ``head``."""
 
 
+_IDENTITY = {"GIT_AUTHOR_NAME": "kassi demo", "GIT_AUTHOR_EMAIL": "demo@kassi.invalid",
+             "GIT_COMMITTER_NAME": "kassi demo", "GIT_COMMITTER_EMAIL": "demo@kassi.invalid",
+             "GIT_AUTHOR_DATE": "2026-01-01T12:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T12:00:00Z"}
+
+
 def _git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "kassi demo", "GIT_AUTHOR_EMAIL": "demo@kassi.invalid",
-           "GIT_COMMITTER_NAME": "kassi demo", "GIT_COMMITTER_EMAIL": "demo@kassi.invalid",
-           "GIT_AUTHOR_DATE": "2026-01-01T12:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T12:00:00Z"}
-    try:
-        out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                             timeout=GIT_TIMEOUT_S, env=env, check=True)
-    except (OSError, subprocess.SubprocessError) as exc:
-        detail = (exc.stderr.strip() or exc.stdout.strip()) if isinstance(exc, subprocess.CalledProcessError) else exc
-        raise InfrastructureError(f"git {args[0]} failed in {repo}: {detail}") from exc
-    return out.stdout.strip()
+    return git(repo, *args, timeout=GIT_TIMEOUT_S, env=_IDENTITY)
 
 
 def _commit(repo: Path, files: Mapping[str, str], message: str, tag: str) -> str:

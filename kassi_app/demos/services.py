@@ -56,7 +56,7 @@ high_vus = {vus[1]}
 low_duration_s = 3
 high_duration_s = 5
 rounds = {rounds}
-background_weight = 0.4
+changed_share = 0.6
 
 [slo]
 p95_ms = {p95_ms}

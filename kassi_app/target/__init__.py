@@ -2,20 +2,17 @@
 
 from kassi_app.target.process import ManagedProcess, OnLine, Stream, free_port
 from kassi_app.target.running import RunningTarget, start_target
-from kassi_app.target.spec import LoadDefaults, ProcessSpec, SloDefaults, TargetSpec
-from kassi_app.target.worktree import checkout, resolve_ref
+from kassi_app.target.spec import ProcessSpec, TargetSpec
+from kassi_app.target.worktree import checkout
 
 __all__ = [
-    "LoadDefaults",
     "ManagedProcess",
     "OnLine",
     "ProcessSpec",
     "RunningTarget",
-    "SloDefaults",
     "Stream",
     "TargetSpec",
     "checkout",
     "free_port",
-    "resolve_ref",
     "start_target",
 ]

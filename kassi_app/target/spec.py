@@ -1,7 +1,8 @@
-"""`kassi.toml`: how to start the service under test, what load and SLOs to use by default.
+"""`kassi.toml`: how to start the service under test (``[target]``), and the run settings it sets.
 
-Parsed once into frozen dataclasses so every later phase works with checked, typed values; a bad
-file is refused up front (``BadInput``) naming the key at fault. See docs/kassi-toml.md.
+Parsed once into frozen values so every later phase works with checked, typed values; a bad file is
+refused up front (``BadInput``) naming the key at fault. The ``[load]``, ``[slo]`` and ``[judge]``
+tables are the run's settings: kassi_app.config owns and validates them. See docs/kassi-toml.md.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from kassi_app.config import ProjectSettings, RunRequest, resolve_settings
 from kassi_app.errors import BadInput
 
 SPEC_FILE = "kassi.toml"
@@ -34,35 +36,14 @@ class ProcessSpec:
 
 
 @dataclass(frozen=True)
-class LoadDefaults:
-    low_vus: int = 2
-    high_vus: int = 16
-    low_duration_s: float = 3.0
-    high_duration_s: float = 5.0
-    rounds: int = 2
-    background_weight: float = 0.4
-
-
-@dataclass(frozen=True)
-class SloDefaults:
-    p95_ms: float = 500.0
-    error_rate: float = 0.01
-
-
-_D = TypeVar("_D", LoadDefaults, SloDefaults)
-
-
-@dataclass(frozen=True)
 class TargetSpec:
     """The whole kassi.toml. ``target`` is the main service; ``processes`` start before it, in order."""
 
     target: ProcessSpec
     processes: tuple[ProcessSpec, ...] = ()
     openapi_file: str | None = None
-    openapi_path: str | None = None
-    load_defaults: LoadDefaults = field(default_factory=LoadDefaults)
-    slo: SloDefaults = field(default_factory=SloDefaults)
-    judge: Mapping[str, Any] = field(default_factory=dict)
+    settings: ProjectSettings = field(default_factory=ProjectSettings)
+    """The file's ``[load]``, ``[slo]`` and ``[judge]`` tables, as given (validated with the request)."""
 
     @classmethod
     def load(cls, path: Path) -> TargetSpec:
@@ -83,8 +64,7 @@ class TargetSpec:
     def parse(cls, data: Mapping[str, Any]) -> TargetSpec:
         _only(data, "", {"target", "load", "slo", "judge"})
         table = _table(data, "target", required=True)
-        _only(table, "target", {"start", "env", "health", "ready_timeout_s", "openapi_file",
-                                "openapi_path", "process"})
+        _only(table, "target", {"start", "env", "health", "ready_timeout_s", "openapi_file", "process"})
         raw_extra = table.get("process", [])
         if not isinstance(raw_extra, list) or not all(isinstance(p, dict) for p in raw_extra):
             raise BadInput("target.process: must be an array of tables ([[target.process]])")
@@ -100,21 +80,13 @@ class TargetSpec:
                 for name in _PLACEHOLDER.findall(arg):
                     if name not in allowed:
                         raise BadInput(f"{key}: unknown placeholder {{{name}}} (known: {sorted(allowed)})")
-        openapi_file = _opt_str(table, "target.openapi_file")
-        openapi_path = _opt_str(table, "target.openapi_path")
-        if openapi_file and openapi_path:
-            raise BadInput("target: give openapi_file or openapi_path, not both")
-        if openapi_path is not None and not openapi_path.startswith("/"):
-            raise BadInput("target.openapi_path: must be a URL path starting with '/'")
-        judge = _table(data, "judge")
+        project = ProjectSettings.from_toml(data)
+        resolve_settings(RunRequest(), project)  # the whole file is checked now, not after the load ran
         return cls(
             target=main,
             processes=extras,
-            openapi_file=openapi_file,
-            openapi_path=openapi_path,
-            load_defaults=_numbers(LoadDefaults, _table(data, "load"), "load"),
-            slo=_numbers(SloDefaults, _table(data, "slo"), "slo"),
-            judge=dict(judge),
+            openapi_file=_opt_str(table, "target.openapi_file"),
+            settings=project,
         )
 
 
@@ -150,26 +122,6 @@ def _process(table: Mapping[str, Any], key: str, fixed_name: str | None) -> Proc
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise BadInput(f"{key}.ready_timeout_s: must be a positive number")
     return ProcessSpec(name, argv, dict(env), health, float(timeout))
-
-
-def _numbers(kind: type[_D], table: Mapping[str, Any], key: str) -> _D:
-    """Build a defaults dataclass from a table: known keys only, right type, positive values."""
-    defaults = kind()
-    _only(table, key, set(defaults.__dataclass_fields__))
-    values: dict[str, int | float] = {}
-    for name, value in table.items():
-        want = type(getattr(defaults, name))
-        ok = not isinstance(value, bool) and (
-            isinstance(value, int) if want is int else isinstance(value, int | float)
-        )
-        if not ok or value <= 0:
-            raise BadInput(f"{key}.{name}: must be a positive {'integer' if want is int else 'number'}")
-        values[name] = want(value)
-    if "background_weight" in values and values["background_weight"] >= 1:
-        raise BadInput(f"{key}.background_weight: must be below 1")
-    if "error_rate" in values and values["error_rate"] >= 1:
-        raise BadInput(f"{key}.error_rate: must be below 1")
-    return kind(**values)  # type: ignore[arg-type]
 
 
 def _table(data: Mapping[str, Any], key: str, required: bool = False) -> dict[str, Any]:

@@ -7,7 +7,7 @@ to explain, then to conclude.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from kassi_app.workflow.governor import Governor, StepOutcome
@@ -23,18 +23,15 @@ MAX_STEPS = 64
 def drive(
     governor: Governor,
     first_inputs: Mapping[str, Any],
-    on_step: Callable[[StepOutcome], None] = lambda _: None,
-    on_start: Callable[[str], None] = lambda _: None,
 ) -> list[StepOutcome]:
-    """Step ``governor`` to its end; ``first_inputs`` go to the entry action (the run request)."""
+    """Step ``governor`` to its end; ``first_inputs`` go to the entry action (the run request).
+    Whoever wants to follow the run observes the governor (see ``Governor.observe``)."""
     outcomes: list[StepOutcome] = []
     for _ in range(MAX_STEPS):
         legal = [spec.name for spec in governor.legal_actions()]
         if not legal:
             break
         action = min(legal, key=PREFERENCE.index)
-        on_start(action)
         outcome = governor.step(action, dict(first_inputs) if not outcomes else {})
         outcomes.append(outcome)
-        on_step(outcome)
     return outcomes

@@ -53,6 +53,7 @@ class StepOutcome(BaseModel):
     seq: int
     entry_hash: str
     finished: bool
+    duration_s: float | None = None
 
 
 def summarize(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,6 +80,20 @@ class Governor:
         self._ledger = ledger
         self._key = key
         self._lock = threading.RLock()
+        self._on_start: list[Callable[[str, str], None]] = []
+        self._on_outcome: list[Callable[[StepOutcome], None]] = []
+
+    def observe(
+        self,
+        on_start: Callable[[str, str], None] | None = None,
+        on_outcome: Callable[[StepOutcome], None] | None = None,
+    ) -> None:
+        """Be told when a legal action starts (its name and card) and what every step did, refusals
+        included. Observers run on the stepping thread, after the ledger entry is written."""
+        if on_start is not None:
+            self._on_start.append(on_start)
+        if on_outcome is not None:
+            self._on_outcome.append(on_outcome)
 
     @property
     def run_id(self) -> str:
@@ -133,13 +148,22 @@ class Governor:
             legal = {s.name: s for s in self.legal_actions()}
             spec = legal.get(action)
             if spec is None:
-                return self._refuse(action, raw, self._why_illegal(action))
-            try:
-                payload = spec.inputs.model_validate(raw)
-            except ValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'inputs'}: {e['msg']}" for e in exc.errors())
-                return self._refuse(action, raw, f"inputs do not match the schema of {action}: {problems}")
-            return self._run(spec, payload, raw)
+                outcome = self._refuse(action, raw, self._why_illegal(action))
+            else:
+                try:
+                    payload = spec.inputs.model_validate(raw)
+                except ValidationError as exc:
+                    problems = "; ".join(
+                        f"{'.'.join(map(str, e['loc'])) or 'inputs'}: {e['msg']}" for e in exc.errors()
+                    )
+                    outcome = self._refuse(action, raw, f"inputs do not match the schema of {action}: {problems}")
+                else:
+                    for started in self._on_start:
+                        started(spec.name, spec.card)
+                    outcome = self._run(spec, payload, raw)
+            for observer in self._on_outcome:
+                observer(outcome)
+            return outcome
 
     def seal(self) -> Seal:
         """Seal the ledger now (idempotent); later steps are refused."""
@@ -226,6 +250,7 @@ class Governor:
             seq=ref.seq,
             entry_hash=ref.hash,
             finished=not legal_next,
+            duration_s=outcome.get("duration_s"),
         )
 
     def _state_digest(self) -> str:

@@ -15,17 +15,18 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from kassi_app.config import RunRequest
 from kassi_app.ledger.chain import Ledger
 from kassi_app.ledger.seal import seal_key
+from kassi_app.workflow import actions
+from kassi_app.workflow.context import RunContext
 from kassi_app.workflow.governor import Governor
 from kassi_app.workflow.machine import ActionSpec, Move, StateView, build_governed_app
-from kassi_app.workflow.request import LoadOverrides, RunRequest
-from kassi_app.workflow.session import RunSession
+from kassi_app.workflow.sink import RunSink, follow
 
 PHASE_ORDER = ("begin", "read_change", "prepare_load", "start_targets", "drive_load", "collect", "judge")
 QUICK_S = 120.0
@@ -34,53 +35,6 @@ LONG_S = 1800.0
 
 class NoInputs(BaseModel):
     """This phase takes no inputs."""
-
-
-class BeginInputs(BaseModel):
-    """The run request: an A/B run of a repo's change, or a live run against a URL."""
-
-    mode: Literal["ab", "live"] = "ab"
-    repo: str | None = Field(None, description="A/B: the git repository with kassi.toml")
-    base: str = Field("HEAD~1", description="A/B: the ref before the change")
-    head: str = Field("HEAD", description="A/B: the ref with the change")
-    url: str | None = Field(None, description="live: the running service's base URL")
-    endpoints: list[str] = Field(default_factory=list, description="live: 'METHOD /route' to load")
-    openapi: str | None = Field(None, description="live: OpenAPI spec file or URL (JSON)")
-    allow_hosts: list[str] = Field(default_factory=list, description="hosts besides loopback")
-    low_vus: int | None = None
-    high_vus: int | None = None
-    low_duration_s: float | None = None
-    high_duration_s: float | None = None
-    rounds: int | None = None
-    segments: int = Field(1, description="k6 processes per block (execution segments)")
-    max_extensions: int = Field(1, ge=0, le=5)
-
-    def to_request(self) -> RunRequest:
-        return RunRequest(
-            mode=self.mode,
-            repo=Path(self.repo).expanduser().resolve() if self.repo else None,
-            base=self.base,
-            head=self.head,
-            url=self.url,
-            endpoints=tuple(self.endpoints),
-            openapi=self.openapi,
-            allow_hosts=tuple(self.allow_hosts),
-            load=LoadOverrides(self.low_vus, self.high_vus, self.low_duration_s, self.high_duration_s,
-                               self.rounds),
-            segments=self.segments,
-            max_extensions=self.max_extensions,
-        )
-
-    @classmethod
-    def from_request(cls, request: RunRequest) -> BeginInputs:
-        load = request.load
-        return cls(
-            mode=request.mode, repo=str(request.repo) if request.repo else None, base=request.base,
-            head=request.head, url=request.url, endpoints=list(request.endpoints), openapi=request.openapi,
-            allow_hosts=list(request.allow_hosts), low_vus=load.low_vus, high_vus=load.high_vus,
-            low_duration_s=load.low_duration_s, high_duration_s=load.high_duration_s, rounds=load.rounds,
-            segments=request.segments, max_extensions=request.max_extensions,
-        )
 
 
 class ExtendInputs(BaseModel):
@@ -101,7 +55,7 @@ class Phase:
 
 
 PHASES: tuple[Phase, ...] = (
-    Phase("begin", "The Fool", "Begin a run: validate the request before anything starts.", BeginInputs, QUICK_S),
+    Phase("begin", "The Fool", "Begin a run: validate the request before anything starts.", RunRequest, QUICK_S),
     Phase("read_change", "The Magician", "Read the diff: which endpoints the change touches.", NoInputs, QUICK_S),
     Phase("prepare_load", "The Empress", "Write the k6 script and validate it with k6 inspect.", NoInputs, QUICK_S),
     Phase("start_targets", "The Chariot", "Start the service at both refs, each in its own worktree.", NoInputs,
@@ -133,41 +87,29 @@ def _judged(state: StateView) -> bool:
     return not _inconclusive(state)
 
 
-def build_specs(session: RunSession) -> list[ActionSpec[Any]]:
-    """The phases, each running its work on ``session`` and returning facts for the state."""
+def build_specs(ctx: RunContext) -> list[ActionSpec[Any]]:
+    """The phases, each running its work on ``ctx`` and returning facts for the state."""
 
-    def begin(_: StateView, inputs: BeginInputs) -> Mapping[str, Any]:
-        request = inputs.to_request()
-        facts = session.guarded("begin", lambda: session.begin(request))
-        return {**facts, "max_extensions": request.max_extensions, "extensions": 0}
+    def begin(_: StateView, request: RunRequest) -> Mapping[str, Any]:
+        return ctx.guarded("begin", lambda: actions.begin(ctx, request))
 
     def phase(name: str) -> Any:
+        work = getattr(actions, name)
+
         def run(_: StateView, __: NoInputs) -> Mapping[str, Any]:
-            return session.guarded(name, getattr(session, name))
+            return ctx.guarded(name, lambda: work(ctx))
 
         return run
 
-    def drive_load(_: StateView, __: NoInputs) -> Mapping[str, Any]:
-        return session.guarded("drive_load", lambda: session.drive_load(session.rounds))
-
     def extend_load(state: StateView, inputs: ExtendInputs) -> Mapping[str, Any]:
-        out = session.guarded("drive_load", lambda: session.drive_load(inputs.rounds))
+        out = ctx.guarded("drive_load", lambda: actions.drive_load(ctx, inputs.rounds))
         return {**out, "extensions": int(state.get("extensions", 0)) + 1}
 
     def abort(state: StateView, __: NoInputs) -> Mapping[str, Any]:
         reason = str(state.get("error") or "the run failed")
-        return session.abort(f"the run failed: {reason}")
+        return actions.abort(ctx, f"the run failed: {reason}")
 
-    def conclude(_: StateView, __: NoInputs) -> Mapping[str, Any]:
-        return session.conclude({"path": str(session.run_dir / "ledger.jsonl")})
-
-    runners: dict[str, Any] = {
-        "begin": begin,
-        "drive_load": drive_load,
-        "extend_load": extend_load,
-        "abort": abort,
-        "conclude": conclude,
-    }
+    runners: dict[str, Any] = {"begin": begin, "extend_load": extend_load, "abort": abort}
     return [
         ActionSpec(p.name, p.card, p.description, p.inputs, runners.get(p.name) or phase(p.name), p.timeout_s)
         for p in PHASES
@@ -189,20 +131,23 @@ def build_moves() -> list[Move]:
     ]
 
 
-def open_run(session: RunSession) -> Governor:
-    """A governed run over ``session``: Burr state persisted in the run folder, ledger beside it."""
-    specs = build_specs(session)
+def open_run(ctx: RunContext) -> Governor:
+    """A governed run over ``ctx``: Burr state persisted in the run folder, ledger beside it; every
+    move and refusal is reported to the run's sink."""
+    specs = build_specs(ctx)
     app = build_governed_app(
         specs,
         build_moves(),
         entrypoint="begin",
-        initial_state={"run_id": session.run_id},
-        run_id=session.run_id,
-        state_db=session.run_dir / "state.sqlite",
+        initial_state={"run_id": ctx.run_id},
+        run_id=ctx.run_id,
+        state_db=ctx.run_dir / "state.sqlite",
     )
-    return Governor(app, specs, Ledger.open(session.run_dir, session.run_id), key=seal_key())
+    governor = Governor(app, specs, Ledger.open(ctx.run_dir, ctx.run_id), key=seal_key())
+    follow(governor, ctx.sink)
+    return governor
 
 
-def new_governed_run() -> Governor:
+def new_governed_run(sink: RunSink | None = None) -> Governor:
     """The factory `kassi serve` uses: a fresh run in the kassi home, driven by the MCP client."""
-    return open_run(RunSession())
+    return open_run(RunContext(sink=sink))

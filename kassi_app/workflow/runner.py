@@ -1,52 +1,52 @@
-"""Run one request to its sealed end in-process: what `kassi run`, `kassi demo` and the benchmarks share."""
+"""Run one request to its sealed end in-process: what every face that runs kassi to the end shares
+(`kassi run`, `kassi demo`, the Splunk search command and watcher, the benchmarks)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kassi_app.config import RunRequest
 from kassi_app.errors import BadInput
 from kassi_app.judge import exit_code_for
-from kassi_app.target import cleanup
 from kassi_app.workflow.autopilot import drive
-from kassi_app.workflow.governor import StepOutcome
-from kassi_app.workflow.graph import BeginInputs, open_run
-from kassi_app.workflow.request import RunRequest
-from kassi_app.workflow.session import RunSession
+from kassi_app.workflow.context import RunContext
+from kassi_app.workflow.graph import open_run
+from kassi_app.workflow.record import with_ledger
+from kassi_app.workflow.sink import LedgerStatus, RunSink
 
 
 @dataclass(frozen=True)
 class RunOutcome:
+    """The run's record as a face shows it (with the sealed ledger's status) and its exit code."""
+
     record: dict[str, Any]
     exit_code: int
 
+    @property
+    def run_id(self) -> str:
+        return str(self.record.get("run_id", ""))
 
-def run_request(
-    request: RunRequest,
-    on_step: Callable[[RunSession, StepOutcome], None] = lambda _s, _o: None,
-    home: Path | None = None,
-    on_start: Callable[[str], None] = lambda _: None,
-) -> RunOutcome:
-    """Drive a governed run with the autopilot; the record carries the sealed ledger's head."""
-    cleanup.install()
-    session = RunSession(home)
-    governor = open_run(session)
+
+def run_request(request: RunRequest, sink: RunSink | None = None, home: Path | None = None) -> RunOutcome:
+    """Drive a governed run with the autopilot to its sealed end. Never raises for a run that failed:
+    the failure is in the record (INCONCLUSIVE with the reason) and the exit code."""
+    ctx = RunContext(home, sink)
+    governor = open_run(ctx)
     try:
-        drive(governor, BeginInputs.from_request(request).model_dump(), lambda o: on_step(session, o), on_start)
+        drive(governor, request.model_dump(mode="json"))
     finally:
-        session.close()
+        ctx.resources.close()
+        ctx.resources.store.close()
     ledger = governor.ledger
-    record = session.record or session.build_record({})
-    record["ledger"] = {"path": str(ledger.path), "head": ledger.head, "entries": ledger.count,
-                        "sealed": ledger.sealed}
-    record["timings_s"] = dict(session.timer.seconds)
-    (session.run_dir / "run.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
-    session.store.put_run(session.run_id, record)
-    session.store.close()
-    if isinstance(session.failure, BadInput):
-        return RunOutcome(record, BadInput.exit_code)
-    verdict = record.get("verdict") or {}
-    return RunOutcome(record, exit_code_for(verdict.get("class", "INCONCLUSIVE")))
+    status = LedgerStatus(str(ledger.path), ledger.head, ledger.count, ledger.sealed)
+    record: dict[str, Any] = json.loads(ctx.record_path.read_text(encoding="utf-8")) if ctx.record_path.exists() else {
+        "run_id": ctx.run_id, "verdict": None, "failure": str(ctx.evidence.failure or "the run did not conclude"),
+    }
+    ctx.sink.end(ctx.run_id, record, status)
+    if isinstance(ctx.evidence.failure, BadInput):
+        return RunOutcome(with_ledger(record, status), BadInput.exit_code)
+    verdict: dict[str, Any] = record.get("verdict") or {}
+    return RunOutcome(with_ledger(record, status), exit_code_for(verdict.get("class", "INCONCLUSIVE")))

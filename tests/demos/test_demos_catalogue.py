@@ -12,6 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from kassi_app.config import RunRequest, resolve_settings
 from kassi_app.demos import CATALOGUE, init_demo, sensitivity_repo
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput
@@ -43,7 +44,7 @@ def test_demo_initialises_with_base_and_head(tmp_path: Path, name: str) -> None:
     assert changed and (demo.expected == "HEALTHY" or "app.py" in changed)
     spec = TargetSpec.load(repo.path)
     assert spec.openapi_file == "openapi.json" and spec.target.health == "/health"
-    assert spec.load_defaults.high_vus == 16
+    assert resolve_settings(RunRequest(), spec.settings).load.high_vus == 16
     openapi = json.loads((repo.path / "openapi.json").read_text())
     assert set(demo.flagged) <= endpoints_in(openapi)
     for path_item in openapi["paths"].values():

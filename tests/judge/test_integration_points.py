@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from judge_stubs import judged
 from kassi_bench.synthetic import RouteSpec, ab_events
 from typer.testing import CliRunner
 
 from kassi_app.change.model import ChangedEndpoint, Hunk
 from kassi_app.events import LogEvent, ParsedException, StackFrame
 from kassi_app.faces.cli import app
-from judge_stubs import judged
 
 
 def test_the_change_packages_records_fit_the_judge() -> None:

@@ -7,8 +7,8 @@ from judge_stubs import Changed, Hunk, judged
 from kassi_bench.synthetic import RouteSpec, ab_events
 
 from kassi_app.events import LogEvent, ParsedException, StackFrame
-from kassi_app.explain.normalise import normalise
 from kassi_app.explain import render_analysis
+from kassi_app.explain.normalise import normalise
 
 WRITE = Changed("POST", "/api/visits", file="app/visits.py")
 ROOT = "/tmp/kassi-wt-head"

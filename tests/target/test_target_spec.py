@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from kassi_app.config import LoadSettings, RunRequest, SloSettings, resolve_settings
 from kassi_app.errors import BadInput
-from kassi_app.target import LoadDefaults, SloDefaults, TargetSpec
+from kassi_app.judge import JudgeSettings
+from kassi_app.target import TargetSpec
 
 FULL = """
 [target]
@@ -28,7 +30,6 @@ high_duration_s = 6.5
 p95_ms = 120
 [judge]
 alpha = 0.05
-nested = { a = 1 }
 """
 
 
@@ -47,17 +48,18 @@ def test_full_file_parses_into_typed_values(tmp_path: Path) -> None:
     assert [p.name for p in spec.processes] == ["pricing"]
     assert spec.processes[0].start == ("{python}", "pricing.py", "{port}")
     assert spec.processes[0].health == "/health"
-    assert spec.openapi_file == "api/openapi.json" and spec.openapi_path is None
-    assert spec.load_defaults == LoadDefaults(low_vus=3, high_duration_s=6.5)
-    assert spec.slo == SloDefaults(p95_ms=120.0)
-    assert spec.judge == {"alpha": 0.05, "nested": {"a": 1}}
+    assert spec.openapi_file == "api/openapi.json"
+    settings = resolve_settings(RunRequest(), spec.settings)
+    assert (settings.load.low_vus, settings.load.high_duration_s, settings.load.high_vus) == (3, 6.5, 16)
+    assert settings.slo.p95_ms == 120.0 and settings.judge.alpha == 0.05
 
 
 def test_minimal_file_gets_defaults(tmp_path: Path) -> None:
     spec = TargetSpec.load(write(tmp_path, '[target]\nstart = "./serve --port {port}"\n'))
-    assert spec.load_defaults == LoadDefaults() and spec.slo == SloDefaults()
-    assert spec.processes == () and spec.judge == {}
-    assert LoadDefaults().high_vus == 16 and LoadDefaults().rounds == 2
+    settings = resolve_settings(RunRequest(), spec.settings)
+    assert settings.load == LoadSettings() and settings.slo == SloSettings() and settings.judge == JudgeSettings()
+    assert spec.processes == ()
+    assert LoadSettings().high_vus == 16 and LoadSettings().rounds == 2
 
 
 @pytest.mark.parametrize(
@@ -69,10 +71,10 @@ def test_minimal_file_gets_defaults(tmp_path: Path) -> None:
         ("[target]\nstart = 'x {nope}'\n", "{nope}"),
         ("[target]\nstart = 'x'\nhealth = 'health'\n", "target.health"),
         ("[target]\nstart = 'x'\nready_timeout_s = -1\n", "target.ready_timeout_s"),
-        ("[target]\nstart = 'x'\nopenapi_file = 'a'\nopenapi_path = '/b'\n", "openapi_file or openapi_path"),
+        ("[target]\nstart = 'x'\nopenapi_path = '/b'\n", "target.openapi_path"),
         ("[target]\nstart = 'x'\n[load]\nlow_vus = 1.5\n", "load.low_vus"),
         ("[target]\nstart = 'x'\n[load]\nrounds = 0\n", "load.rounds"),
-        ("[target]\nstart = 'x'\n[load]\nbackground_weight = 1.2\n", "load.background_weight"),
+        ("[target]\nstart = 'x'\n[load]\nchanged_share = 1.2\n", "load.changed_share"),
         ("[target]\nstart = 'x'\n[slo]\np95_ms = 'fast'\n", "slo.p95_ms"),
         ("[target]\nstart = 'x'\n[[target.process]]\nstart = 'y'\n", "target.process[0].name"),
         ("[target]\nstart = 'x'\n[target.env]\nA = 1\n", "target.env"),

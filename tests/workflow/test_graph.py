@@ -11,19 +11,20 @@ from pathlib import Path
 import anyio
 from mcp import Client, StdioServerParameters
 
+from kassi_app.ledger.canonical import digest
 from kassi_app.ledger.seal import seal_key
 from kassi_app.ledger.verify import verify_ledger
+from kassi_app.workflow.context import RunContext
 from kassi_app.workflow.graph import PHASES, build_moves, open_run
 from kassi_app.workflow.render import as_mermaid, as_text
-from kassi_app.workflow.session import RunSession
 
 KASSI = str(Path(sys.executable).parent / "kassi")
 
 
 def test_illegal_moves_are_refused_and_a_failed_begin_ends_sealed(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("KASSI_HOME", str(tmp_path))
-    session = RunSession(tmp_path)
-    governor = open_run(session)
+    ctx = RunContext(tmp_path)
+    governor = open_run(ctx)
     refused = governor.step("judge", {})
     assert not refused.accepted and refused.card == "The Devil"
     assert [a.name for a in refused.legal_next] == ["begin"]
@@ -34,8 +35,11 @@ def test_illegal_moves_are_refused_and_a_failed_begin_ends_sealed(tmp_path: Path
     assert governor.step("abort", {}).status == "ok"
     done = governor.step("conclude", {})
     assert done.finished and governor.ledger.sealed
-    assert session.record["verdict"]["class"] == "INCONCLUSIVE"
-    assert "not a folder" in session.record["verdict"]["reason"]
+    record = json.loads(ctx.record_path.read_text())
+    assert record["verdict"]["class"] == "INCONCLUSIVE"
+    assert "not a folder" in record["verdict"]["reason"]
+    conclude = json.loads(governor.ledger.path.read_text().splitlines()[-1])
+    assert conclude["action"] == "conclude" and conclude["outcome"]["result"]["record_sha256"] == digest(record)
     assert verify_ledger(governor.ledger.path, seal_key()) == []
     kinds = [json.loads(line)["kind"] for line in governor.ledger.path.read_text().splitlines()]
     assert kinds == ["refusal", "step", "refusal", "step", "step"]

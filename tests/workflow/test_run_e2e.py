@@ -122,7 +122,7 @@ def test_target_dying_mid_run_is_inconclusive(kassi: Kassi, tmp_path: Path) -> N
 def test_k6_crashing_is_inconclusive(kassi: Kassi, tmp_path: Path) -> None:
     # Stands in for a k6 binary that crashes: it passes `k6 inspect` through to the real binary and
     # dies on `k6 run`, the way a k6 panic would.
-    from kassi_app.doctor import k6_binary
+    from kassi_app.load.k6bin import k6_binary
 
     real = k6_binary()
     fake = tmp_path / "k6"

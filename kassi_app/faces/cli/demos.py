@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kassi_app.config import RunRequest
 from kassi_app.demos import CATALOGUE, demo_by_name, init_demo
 from kassi_app.faces.cli.run import execute
-from kassi_app.workflow.request import RunRequest
 
 demo_app = typer.Typer(help="Demo targets with one known fault (or none) each.", no_args_is_help=True)
 
@@ -63,7 +63,7 @@ def run_demo(
         repo = init_demo(demo.name, folder / "repo")
         expected = demo.expected + (f" on {', '.join(str(e) for e in demo.flagged)}" if demo.flagged else "")
         console.print(f"demo {demo.name}: {demo.summary} (expected: {expected})", highlight=False)
-        outcome = execute(RunRequest(mode="ab", repo=repo.path, base=repo.base, head=repo.head), as_json)
+        outcome = execute(RunRequest(mode="ab", repo=str(repo.path), base=repo.base, head=repo.head), as_json)
     finally:
         if keep:
             Console(stderr=True).print(f"demo repo kept at {folder / 'repo'}", highlight=False)

@@ -12,33 +12,45 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
+from kassi_app.config import LoadOverrides, RunRequest
 from kassi_app.errors import BadInput
-from kassi_app.workflow.request import LoadOverrides, RunRequest
+from kassi_app.workflow.sink import NullSink, PhaseEvent
 
 if TYPE_CHECKING:
-    from kassi_app.workflow.governor import StepOutcome
+    from rich.status import Status
+
     from kassi_app.workflow.runner import RunOutcome
-    from kassi_app.workflow.session import RunSession
 
 STATUS_STYLE = {"ok": "green", "failed": "red", "refused": "yellow"}
 
 
+class ConsolePrinter(NullSink):
+    """The CLI's sink: the running phase on a spinner, one line per finished phase or refusal."""
+
+    def __init__(self, console: Console, status: Status) -> None:
+        self._console = console
+        self._status = status
+
+    def phase(self, event: PhaseEvent) -> None:
+        if event.status == "running":
+            self._status.update(f"{event.phase}…")
+            return
+        style = STATUS_STYLE[event.status]
+        took = f" {event.duration_s:.1f}s" if event.duration_s is not None else ""
+        note = f" — {event.detail}" if event.detail else ""
+        self._console.print(f"[{style}]{event.card:>18} · {event.phase}{took}[/{style}]{note}", highlight=False)
+
+
 def execute(request: RunRequest, as_json: bool, console: Console | None = None) -> RunOutcome:
     """Run ``request`` to its sealed end and print the record; the outcome carries the exit code."""
-    from kassi_app.workflow.runner import run_request  # the engine loads only when a run starts
+    from kassi_app.target import cleanup  # the engine loads only when a run starts
+    from kassi_app.workflow.runner import run_request
 
+    cleanup.install()  # Ctrl-C / SIGTERM stop the run's services: hooked here, on the main thread
     console = console or Console(stderr=as_json)
-
-    def show(session: RunSession, outcome: StepOutcome) -> None:
-        style = STATUS_STYLE[outcome.status]
-        seconds = session.timer.seconds.get(outcome.action)
-        took = f" {seconds:.1f}s" if seconds is not None else ""
-        note = f" — {outcome.reason}" if outcome.reason else ""
-        console.print(f"[{style}]{outcome.card:>18} · {outcome.action}{took}[/{style}]{note}", highlight=False)
-
     console.print(f"kassi run ({request.mode})", highlight=False)
     with console.status("starting…", spinner="dots") as status:
-        outcome = run_request(request, show, on_start=lambda action: status.update(f"{action}…"))
+        outcome = run_request(request, ConsolePrinter(console, status))
     if as_json:
         typer.echo(json.dumps(outcome.record, indent=2, default=str))
     else:
@@ -95,15 +107,19 @@ def run(
         raise BadInput("give either --repo (A/B run) or --url (live run)")
     request = RunRequest(
         mode="ab" if repo is not None else "live",
-        repo=repo.expanduser().resolve() if repo else None,
+        repo=str(repo.expanduser().resolve()) if repo else None,
         base=base,
         head=head,
         url=url,
         endpoints=tuple(endpoint or ()),
         openapi=openapi,
         allow_hosts=tuple(allow_host or ()),
-        load=LoadOverrides(low_vus, high_vus, low_duration, high_duration, rounds),
+        load=LoadOverrides(
+            low_vus=low_vus, high_vus=high_vus, low_duration_s=low_duration, high_duration_s=high_duration,
+            rounds=rounds,
+        ),
         segments=segments,
+        label="cli",
     )
     raise typer.Exit(execute(request, as_json).exit_code)
 

@@ -17,6 +17,7 @@ from mcp.server.mcpserver import MCPServer
 from kassi_app.errors import BadInput
 from kassi_app.ledger.canonical import canonical_json
 from kassi_app.workflow.governor import Governor, GovernorFactory, StepOutcome
+from kassi_app.workflow.sink import NullSink, PhaseEvent, follow
 
 STATE_URI = "kassi://run/state"
 LEDGER_URI = "kassi://run/ledger"
@@ -28,6 +29,19 @@ INSTRUCTIONS = (
 )
 
 
+class Walk(NullSink):
+    """The MCP face's sink: the run's walk (every finished move, refusals included), shown in the
+    state resource so a client sees what happened without replaying the ledger."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def phase(self, event: PhaseEvent) -> None:
+        if event.status != "running":
+            self.events.append({"seq": event.seq, "phase": event.phase, "card": event.card,
+                                "status": event.status, "detail": event.detail, "duration_s": event.duration_s})
+
+
 class _LazyGovernor:
     """Creates the run on first use, so probing the server (tools/list) starts no run."""
 
@@ -35,21 +49,24 @@ class _LazyGovernor:
         self._factory = factory
         self._governor: Governor | None = None
         self._lock = threading.Lock()
+        self.walk = Walk()
 
     def get(self) -> Governor:
         with self._lock:
             if self._governor is None:
                 self._governor = self._factory()
+                follow(self._governor, self.walk)
             return self._governor
 
 
-def run_view(governor: Governor) -> dict[str, Any]:
-    """The state resource: run id, last action, finished flag, state, legal next actions."""
+def run_view(governor: Governor, walk: Walk | None = None) -> dict[str, Any]:
+    """The state resource: run id, last action, finished flag, state, the walk, legal next actions."""
     view = {
         "run_id": governor.run_id,
         "last_action": governor.last_action,
         "finished": governor.finished,
         "state": dict(governor.state),
+        "walk": walk.events if walk else [],
         "legal_next": [a.model_dump() for a in governor.legal_next()],
     }
     parsed: dict[str, Any] = json.loads(canonical_json(view))
@@ -77,7 +94,7 @@ def build_mcp_server(governor_factory: GovernorFactory) -> MCPServer:
     )
     async def state() -> str:
         governor = await anyio.to_thread.run_sync(lazy.get)
-        return json.dumps(await anyio.to_thread.run_sync(run_view, governor), indent=2)
+        return json.dumps(await anyio.to_thread.run_sync(run_view, governor, lazy.walk), indent=2)
 
     @server.resource(
         LEDGER_URI,

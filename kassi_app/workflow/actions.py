@@ -1,0 +1,355 @@
+"""The work of each phase of a run. Each takes the run's context, fills its part of the evidence and
+returns the JSON-friendly facts that go into Burr state (and so into the ledger).
+
+Nothing here decides order: ``graph.py`` holds the legal moves.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from kassi_app.change import all_endpoints, changed_endpoints
+from kassi_app.config import ProjectSettings, RunRequest, RunSettings, resolve_settings
+from kassi_app.endpoint import Endpoint
+from kassi_app.errors import BadInput, InfrastructureError
+from kassi_app.events import AccessEvent, Variant
+from kassi_app.explain import explain_verdict, render_analysis
+from kassi_app.git import resolve_ref, show_file
+from kassi_app.hosts import check_url_allowed
+from kassi_app.judge import Verdict, inconclusive, judge_ab, judge_live
+from kassi_app.ledger.canonical import digest
+from kassi_app.load import LoadPlan, LoadProfile, render_script, run_segmented, validate_script
+from kassi_app.openapi import load_openapi, operations, parse_openapi
+from kassi_app.redact import redact
+from kassi_app.target import TargetSpec, checkout, start_target
+from kassi_app.target.spec import SPEC_FILE
+from kassi_app.telemetry.logparse import LogParser
+from kassi_app.telemetry.proxy import AccessLogProxy
+from kassi_app.telemetry.queries import AccessEventsQuery, RouteStatsQuery, TopErrorsQuery
+from kassi_app.workflow.context import RunContext, Side
+from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, Telemetry
+from kassi_app.workflow.record import build_record
+
+K6_MARGIN_S = 60.0
+"""Slack on top of a block's planned duration before the k6 runner gives up on it."""
+UNREACHABLE_MARK = "the connection"
+"""The proxy's error text when it could not connect upstream ("upstream ... refused the connection")."""
+
+
+def _settings(ctx: RunContext) -> RunSettings:
+    if ctx.evidence.settings is None or ctx.evidence.request is None:
+        raise BadInput("the run has not begun")
+    return ctx.evidence.settings
+
+
+def _request(ctx: RunContext) -> RunRequest:
+    if ctx.evidence.request is None:
+        raise BadInput("the run has not begun")
+    return ctx.evidence.request
+
+
+def load_profile(settings: RunSettings) -> LoadProfile:
+    """The k6 load profile of a run's settings."""
+    load = settings.load
+    return LoadProfile(
+        low_vus=load.low_vus, high_vus=load.high_vus, low_duration_s=load.low_duration_s,
+        high_duration_s=load.high_duration_s, changed_share=load.changed_share,
+    )
+
+
+def begin(ctx: RunContext, request: RunRequest) -> dict[str, Any]:
+    """Validate the whole request before anything starts: refs, kassi.toml and every setting in it,
+    the URL allow list, the endpoints. Bad input ends the run here (exit 2), with nothing to stop."""
+    ev = ctx.evidence
+    ev.request = request
+    ctx.sink.begin(ctx.run_id, redact(request.model_dump(mode="json")))
+    if request.mode == "ab":
+        repo = request.repo_path
+        if repo is None or not repo.is_dir():
+            raise BadInput(f"not a folder: {request.repo}")
+        ev.refs = {ref: resolve_ref(repo, ref) for ref in (request.base, request.head)}
+        ev.spec = TargetSpec.parse(_toml_at(repo, ev.refs[request.head], request.head))
+        project = ev.spec.settings
+        facts: dict[str, Any] = {"repo": str(repo), "refs": ev.refs}
+    else:
+        if not request.url:
+            raise BadInput("a live run needs --url")
+        check_url_allowed(request.url, request.allow_hosts)
+        if not request.endpoints:
+            raise BadInput("a live run needs at least one --endpoint 'METHOD /route'")
+        try:
+            ev.endpoints = [Endpoint.parse(text) for text in request.endpoints]
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
+        project = ProjectSettings()
+        facts = {"url": request.url}
+    ev.settings = resolve_settings(request, project)
+    return {
+        "run_id": ctx.run_id, "mode": request.mode, **facts,
+        "max_extensions": ev.settings.max_extensions, "extensions": 0,
+    }
+
+
+def read_change(ctx: RunContext) -> dict[str, Any]:
+    """The changed endpoints (A/B: from the diff; live: as given) and the background mix."""
+    req, ev = _request(ctx), ctx.evidence
+    if req.mode == "ab":
+        repo = req.repo_path
+        assert repo is not None and ev.spec is not None
+        head = ev.refs[req.head]
+        ev.changes = changed_endpoints(repo, ev.refs[req.base], head)
+        ev.endpoints = [c.endpoint for c in ev.changes.endpoints if c.change != "removed"]
+        ev.openapi = _spec_openapi(repo, head, ev.spec.openapi_file)
+        known = operations(ev.openapi) if ev.openapi else [r.endpoint for r in all_endpoints(repo, head)]
+    else:
+        ev.openapi = load_openapi(req.openapi, req.allow_hosts) if req.openapi else None
+        known = operations(ev.openapi) if ev.openapi else list(ev.endpoints)
+        if ev.openapi is not None and not known:
+            raise BadInput(f"the OpenAPI spec {req.openapi} has no usable operations")
+        unknown = [str(e) for e in ev.endpoints if ev.openapi and e not in known]
+        if unknown:
+            raise BadInput(f"endpoint not in the OpenAPI spec: {', '.join(unknown)}")
+    ev.background = [e for e in known if e not in ev.endpoints]
+    if not ev.endpoints and not ev.background:
+        raise BadInput("nothing to load: the change touches no endpoint and the service lists none")
+    return {
+        "changed": [c.to_json() for c in ev.changes.endpoints],
+        "endpoints": [str(e) for e in ev.endpoints],
+        "background": [str(e) for e in ev.background],
+        "files": ev.changes.files,
+    }
+
+
+def prepare_load(ctx: RunContext) -> dict[str, Any]:
+    """Render the k6 script for the endpoints and background mix, and validate it with k6 inspect."""
+    settings, ev = _settings(ctx), ctx.evidence
+    profile = load_profile(settings)
+    plan = LoadPlan(ev.endpoints, ev.background, profile, ev.openapi)
+    ev.script = ctx.run_dir / "load.js"
+    ev.script.write_text(render_script(plan), encoding="utf-8")
+    needs = validate_script(ev.script)
+    return {
+        "script": str(ev.script),
+        "profile": settings.load.model_dump(),
+        "block_duration_s": needs.total_duration_s,
+        "max_vus": needs.max_vus,
+    }
+
+
+def start_targets(ctx: RunContext) -> dict[str, Any]:
+    """A/B: a worktree and a started service per ref; live: the given URL. Proxies come per load."""
+    req, res = _request(ctx), ctx.resources
+    if req.mode == "live":
+        assert req.url is not None
+        host, port = check_url_allowed(req.url, req.allow_hosts)
+        _check_reachable(host, port)
+        res.sides = [Side("live", host, port)]
+        return {"live": req.url}
+    repo = req.repo_path
+    assert repo is not None
+    out: dict[str, Any] = {}
+    refs: tuple[tuple[Variant, str], ...] = (("base", req.base), ("head", req.head))
+    for variant, ref in refs:
+        workdir = res.stack.enter_context(checkout(repo, ctx.evidence.refs[ref]))
+        spec = TargetSpec.load(workdir)
+        parser = LogParser(ctx.run_id, variant, ctx.keep_log)
+        res.stack.callback(parser.close)
+        target = res.stack.enter_context(start_target(spec, workdir, parser.on_line))
+        res.sides.append(Side(variant, "127.0.0.1", target.port, target, parser))
+        out[variant] = {"ref": ref, "url": target.base_url}
+    return out
+
+
+def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
+    """Drive the same k6 load at every side in interleaved blocks (A B B A ...), each block through a
+    fresh access-log proxy that is drained before the block's result is kept."""
+    settings, ev, res = _settings(ctx), ctx.evidence, ctx.resources
+    if ev.script is None or not res.sides:
+        raise InfrastructureError("no load script or no target to load")
+    profile = load_profile(settings)
+    routes = [e.route for e in (*ev.endpoints, *ev.background)]
+    block_s = profile.low_duration_s + profile.high_duration_s + profile.graceful_stop_s
+    timeout_s = block_s + profile.setup_timeout_s + K6_MARGIN_S
+    new_blocks: list[BlockResult] = []
+    for _ in range(rounds if rounds is not None else settings.load.rounds):
+        for side in _round_order(res.sides, len(ev.blocks)):
+            block = len(ev.blocks)
+            if side.target is not None:
+                side.target.check_alive()
+            proxy = AccessLogProxy(side.host, side.port, ctx.run_id, side.variant, routes, res.store.write_access)
+            proxy_port = proxy.start()
+            try:
+                result = run_segmented(
+                    ev.script,
+                    settings.segments,
+                    env={"BASE_URL": f"http://127.0.0.1:{proxy_port}", "KASSI_BLOCK": str(block)},
+                    workdir=ctx.run_dir / f"k6-block{block:02d}-{side.variant}",
+                    timeout_s=timeout_s,
+                )
+            finally:
+                proxy.stop()
+            if side.target is not None:
+                side.target.check_alive()
+            ev.blocks.append(BlockResult.of(block, side.variant, result))
+            new_blocks.append(ev.blocks[-1])
+    return {"blocks": [b.to_dict() for b in new_blocks], "total_blocks": len(ev.blocks)}
+
+
+def _round_order(sides: Sequence[Side], blocks_done: int) -> list[Side]:
+    """A B, then B A, then A B ...: an ABBA sequence, so a drift of the machine that is linear in time
+    (a neighbour ramping up, a cache warming) adds the same to both variants."""
+    done_rounds = blocks_done // max(len(sides), 1)
+    return list(sides) if done_rounds % 2 == 0 else list(reversed(sides))
+
+
+def collect(ctx: RunContext) -> dict[str, Any]:
+    """Per variant and route: requests, status classes, p50/p95/p99 and top errors (store queries)."""
+    ev = ctx.evidence
+    ctx.resources.flush_logs(ev.logs)
+    ev.telemetry = read_telemetry(ctx)
+    if not ev.telemetry:
+        raise InfrastructureError("the proxy recorded no requests: the load never reached the service")
+    check_upstream_answered(ev.telemetry)
+    ev.warnings = rejected_routes(ev.telemetry)
+    return {"telemetry": ev.telemetry_dict(), "warnings": ev.warnings}
+
+
+def read_telemetry(ctx: RunContext) -> Telemetry:
+    """The store's per-variant, per-route figures for this run."""
+    store = ctx.resources.store
+    errors: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for e in store.ask(TopErrorsQuery(run_id=ctx.run_id, limit=3)):
+        errors.setdefault((e.variant, e.route), []).append((e.error, e.count))
+    telemetry: Telemetry = {}
+    for s in store.ask(RouteStatsQuery(run_id=ctx.run_id)):
+        telemetry.setdefault(s.variant, {})[s.route] = RouteTelemetry(s, tuple(errors.get((s.variant, s.route), ())))
+    return telemetry
+
+
+def judge(ctx: RunContext) -> dict[str, Any]:
+    """The statistical verdict over the run's access events (no cause yet: ``explain`` names it)."""
+    settings, ev, req = _settings(ctx), ctx.evidence, _request(ctx)
+    events = _access_events(ctx)
+    if req.mode == "ab":
+        ev.verdict = judge_ab(events, ev.changes.endpoints, settings.judge, slo=settings.slo.to_slo())
+    else:
+        ev.verdict = judge_live(events, ev.endpoints, settings.judge, settings.slo.to_slo())
+    for route in ev.verdict.routes:
+        ctx.sink.route_result(ctx.run_id, route.to_dict())
+    return {"verdict_class": ev.verdict.cls, "reason": ev.verdict.reason}
+
+
+def explain(ctx: RunContext) -> dict[str, Any]:
+    """The root cause from the run's evidence, and the written analysis (analysis.md)."""
+    settings, ev, req = _settings(ctx), ctx.evidence, _request(ctx)
+    if ev.verdict is None:
+        raise InfrastructureError("no verdict to explain")
+    ev.verdict = explain_verdict(
+        ev.verdict,
+        _access_events(ctx),
+        changed=ev.changes.endpoints,
+        logs=ev.logs,
+        hunks=ev.changes.hunks,
+        repo_roots=[str(s.target.workdir) for s in ctx.resources.sides if s.target is not None],
+        stage_users=(settings.load.low_vus, settings.load.high_vus),
+        variants=("base", "head") if req.mode == "ab" else ("live",),
+    )
+    analysis_file = ctx.run_dir / "analysis.md"
+    analysis_file.write_text(render_analysis(ev.verdict), encoding="utf-8")
+    root = ev.verdict.root_cause
+    return {"root_cause": root.to_dict() if root else None, "analysis_file": str(analysis_file)}
+
+
+def abort(ctx: RunContext, reason: str) -> dict[str, Any]:
+    """The run cannot be judged: an explicit INCONCLUSIVE verdict with the reason."""
+    ctx.evidence.verdict = inconclusive(reason)
+    return {"verdict_class": "INCONCLUSIVE", "reason": reason}
+
+
+def conclude(ctx: RunContext) -> dict[str, Any]:
+    """Stop and remove everything, then write the run record once (run.json and the store); its digest
+    goes into this step's ledger entry, so the seal covers the record too."""
+    ev = ctx.evidence
+    with ctx.timer.phase("cleanup"):
+        ctx.resources.close()
+    ctx.resources.flush_logs(ev.logs)
+    ev.verdict = ev.verdict or inconclusive("the run ended before a verdict")
+    ctx.sink.verdict(ctx.run_id, _verdict_view(ev.verdict))
+    record = build_record(ctx, _safe_telemetry(ctx))
+    ctx.record_path.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    ctx.resources.store.put_run(ctx.run_id, record)
+    return {"verdict_class": ev.verdict.cls, "record": str(ctx.record_path), "record_sha256": digest(record)}
+
+
+def _verdict_view(verdict: Verdict) -> dict[str, Any]:
+    return {**verdict.to_dict(), "analysis": render_analysis(verdict)}
+
+
+def _access_events(ctx: RunContext) -> list[AccessEvent]:
+    return list(ctx.resources.store.ask(AccessEventsQuery(run_id=ctx.run_id)))
+
+
+def _safe_telemetry(ctx: RunContext) -> dict[str, Any]:
+    try:
+        return {v: {r: t.to_dict() for r, t in routes.items()} for v, routes in read_telemetry(ctx).items()}
+    except Exception as exc:  # the record must be written even when the store is what failed
+        return {"error": {"store": str(exc)}}
+
+
+def _toml_at(repo: Path, sha: str, ref: str) -> dict[str, Any]:
+    """kassi.toml as committed at ``sha`` (the ref ``ref`` names)."""
+    text = show_file(repo, sha, SPEC_FILE)
+    if text is None:
+        raise BadInput(f"no {SPEC_FILE} at {ref} in {repo}: kassi needs it to start the service")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{SPEC_FILE} at {ref} is not valid TOML: {exc}") from None
+
+
+def _spec_openapi(repo: Path, sha: str, name: str | None) -> dict[str, Any] | None:
+    """The spec file kassi.toml names, as committed at ``sha`` (the user's tree may differ)."""
+    if name is None:
+        return None
+    text = show_file(repo, sha, name)
+    if text is None:
+        raise BadInput(f"kassi.toml names openapi_file {name!r}, which is not in the commit {sha[:12]}")
+    return parse_openapi(text, f"{name} at {sha[:12]}")
+
+
+def _check_reachable(host: str, port: int, timeout_s: float = 3.0) -> None:
+    """A live target must accept a TCP connection before any load is sent."""
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise InfrastructureError(f"nothing answers at {host}:{port}: {exc.strerror or exc}") from None
+
+
+def check_upstream_answered(telemetry: Telemetry) -> None:
+    """Most requests of a variant failing to reach its service is an infrastructure failure, not a
+    verdict on the change: raise with the proxy's own error text."""
+    for variant, routes in telemetry.items():
+        total = sum(r.stats.count for r in routes.values())
+        refused = [(text, n) for r in routes.values() for text, n in r.top_errors if UNREACHABLE_MARK in text]
+        if total and sum(n for _, n in refused) * 2 > total:
+            raise InfrastructureError(f"the proxy could not reach the {variant} service: {refused[0][0]}")
+
+
+def rejected_routes(telemetry: Mapping[str, Mapping[str, RouteTelemetry]]) -> list[str]:
+    """Routes that answered mostly 4xx (not 429) at every variant: the load's requests are being
+    rejected, so their latency says little about the change. Reported, not hidden."""
+    shares: dict[str, list[float]] = {}
+    for routes in telemetry.values():
+        for route, t in routes.items():
+            shares.setdefault(route, []).append(t.stats.status_4xx / max(t.stats.count, 1))
+    return [
+        f"{route}: {100 * min(values):.0f} % of requests answered 4xx at every variant: check the spec's "
+        "parameters and bodies for this route"
+        for route, values in sorted(shares.items())
+        if min(values) > 0.5
+    ]

@@ -1,0 +1,99 @@
+"""One run's context: its id and folder, what it has learned (``RunEvidence``), the live resources
+that Burr state cannot hold (worktrees, target processes, the telemetry store), and its sink.
+
+The phases in ``actions.py`` do the work; the graph in ``graph.py`` decides which may run when.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from kassi_app.errors import KassiError
+from kassi_app.events import LogEvent, Variant
+from kassi_app.home import kassi_home
+from kassi_app.target import RunningTarget
+from kassi_app.telemetry.logparse import LogParser
+from kassi_app.telemetry.store import SQLiteStore
+from kassi_app.workflow.evidence import RunEvidence
+from kassi_app.workflow.runs import new_run_id
+from kassi_app.workflow.sink import NullSink, RunSink, SafeSink
+
+T = TypeVar("T")
+
+
+@dataclass
+class Side:
+    """One variant under load: where its service listens, and (A/B) the running target."""
+
+    variant: Variant
+    host: str
+    port: int
+    target: RunningTarget | None = None
+    parser: LogParser | None = None
+
+
+@dataclass
+class PhaseTimer:
+    """Wall seconds per phase (a phase that runs twice, like drive_load, adds up)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.monotonic() - started, 3)
+
+
+class RunResources:
+    """What a run started and must stop: closed by ``conclude`` (and by the runner, whatever happens)."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+        self.sides: list[Side] = []
+        self.stack = ExitStack()
+        self._logs_stored = 0
+
+    def flush_logs(self, logs: list[LogEvent]) -> None:
+        """Write the log events captured since the last flush to the store (one batch)."""
+        fresh = logs[self._logs_stored :]
+        self._logs_stored += len(fresh)
+        if fresh:
+            self.store.write_logs(fresh)
+
+    def close(self) -> None:
+        self.stack.close()
+
+
+class RunContext:
+    """A run in the making. One per run; the governor's actions close over it."""
+
+    def __init__(self, home: Path | None = None, sink: RunSink | None = None) -> None:
+        self.home = home or kassi_home()
+        self.run_id = new_run_id()
+        self.run_dir = self.home / "runs" / self.run_id
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.evidence = RunEvidence()
+        self.resources = RunResources(SQLiteStore(self.home / "kassi.db"))
+        self.sink = SafeSink([sink or NullSink()])
+        self.timer = PhaseTimer()
+        self.record_path = self.run_dir / "run.json"
+
+    def guarded(self, name: str, work: Callable[[], T]) -> T:
+        """Run one phase's work, timing it and keeping the first kassi error (it sets the exit code)."""
+        with self.timer.phase(name):
+            try:
+                return work()
+            except KassiError as exc:
+                self.evidence.failure = self.evidence.failure or exc
+                raise
+
+    def keep_log(self, event: LogEvent) -> None:
+        self.evidence.logs.append(event)  # list.append is atomic: both targets' reader threads call this

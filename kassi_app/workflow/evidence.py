@@ -1,0 +1,96 @@
+"""What a run knows, phase by phase: typed facts, from which the run record is built once, at conclude.
+
+Burr state holds the JSON facts each phase returns (sealed into the ledger step by step); this holds
+the same knowledge as typed values for the phases that come later and for the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kassi_app.change import ChangeSet
+from kassi_app.config import RunRequest, RunSettings
+from kassi_app.endpoint import Endpoint
+from kassi_app.errors import KassiError
+from kassi_app.events import LogEvent, Variant
+from kassi_app.judge import Verdict
+from kassi_app.load import K6Result
+from kassi_app.target import TargetSpec
+from kassi_app.telemetry.queries import RouteStats
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """One k6 block against one variant: what k6 itself measured (the client's side)."""
+
+    block: int
+    variant: Variant
+    requests: int
+    duration_s: float
+    exit_code: int
+    k6_p50_ms: float | None
+    k6_p95_ms: float | None
+    k6_failed_rate: float | None
+
+    @classmethod
+    def of(cls, block: int, variant: Variant, result: K6Result) -> BlockResult:
+        metrics = result.summary.get("metrics", {})
+        duration = metrics.get("http_req_duration", {})
+        failed = metrics.get("http_req_failed", {})
+        return cls(
+            block, variant, result.requests, round(result.duration_s, 3), result.exit_code,
+            duration.get("med"), duration.get("p(95)"), failed.get("value"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "block": self.block, "variant": self.variant, "requests": self.requests, "duration_s": self.duration_s,
+            "exit_code": self.exit_code, "k6_p50_ms": self.k6_p50_ms, "k6_p95_ms": self.k6_p95_ms,
+            "k6_failed_rate": self.k6_failed_rate,
+        }
+
+
+@dataclass(frozen=True)
+class RouteTelemetry:
+    """The server-side truth for one variant and route, from the telemetry store."""
+
+    stats: RouteStats
+    top_errors: tuple[tuple[str, int], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.stats
+        return {
+            "requests": s.count, "2xx": s.status_2xx, "4xx": s.status_4xx, "429": s.status_429, "5xx": s.status_5xx,
+            "p50_ms": round(s.p50, 3), "p95_ms": round(s.p95, 3), "p99_ms": round(s.p99, 3),
+            "top_errors": [{"error": text, "count": count} for text, count in self.top_errors],
+        }
+
+
+Telemetry = dict[str, dict[str, RouteTelemetry]]
+"""variant -> route -> what the store says about it."""
+
+
+@dataclass
+class RunEvidence:
+    """Everything the run has learned so far; each phase fills its part."""
+
+    request: RunRequest | None = None
+    settings: RunSettings | None = None
+    spec: TargetSpec | None = None
+    refs: dict[str, str] = field(default_factory=dict)
+    openapi: dict[str, Any] | None = None
+    changes: ChangeSet = field(default_factory=lambda: ChangeSet([], [], []))
+    endpoints: list[Endpoint] = field(default_factory=list)
+    background: list[Endpoint] = field(default_factory=list)
+    script: Path | None = None
+    blocks: list[BlockResult] = field(default_factory=list)
+    logs: list[LogEvent] = field(default_factory=list)
+    telemetry: Telemetry = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    verdict: Verdict | None = None
+    failure: KassiError | None = None
+
+    def telemetry_dict(self) -> dict[str, dict[str, dict[str, Any]]]:
+        return {v: {r: t.to_dict() for r, t in routes.items()} for v, routes in self.telemetry.items()}

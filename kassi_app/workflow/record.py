@@ -1,0 +1,67 @@
+"""The run record: everything a run found, as one JSON object, built once from the run's evidence.
+
+Written to ``run.json`` and the store at conclude; its digest is sealed with the ledger. Faces show
+it with the ledger's final status beside it (``with_ledger``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kassi_app.explain import render_analysis
+from kassi_app.redact import redact
+from kassi_app.workflow.sink import LedgerStatus
+
+if TYPE_CHECKING:
+    from kassi_app.workflow.context import RunContext
+
+
+def build_record(ctx: RunContext, telemetry: dict[str, Any]) -> dict[str, Any]:
+    """The record of ``ctx``'s run (secrets redacted), from its evidence and the store's telemetry."""
+    ev = ctx.evidence
+    req = ev.request
+    loads: dict[str, dict[str, Any]] = {}
+    for block in ev.blocks:
+        per = loads.setdefault(block.variant, {"requests": 0, "duration_s": 0.0, "blocks": []})
+        per["requests"] += block.requests
+        per["duration_s"] = round(per["duration_s"] + block.duration_s, 3)
+        per["blocks"].append(block.to_dict())
+    verdict = {**ev.verdict.to_dict(), "analysis": render_analysis(ev.verdict)} if ev.verdict else None
+    record: dict[str, Any] = {
+        "run_id": ctx.run_id,
+        "mode": req.mode if req else None,
+        "request": _request_facts(ctx),
+        "settings": ev.settings.model_dump(mode="json") if ev.settings else None,
+        "endpoints": [c.to_json() for c in ev.changes.endpoints]
+        or [{"method": e.method, "route": e.route} for e in ev.endpoints],
+        "background": [str(e) for e in ev.background],
+        "load": loads,
+        "telemetry": telemetry,
+        "verdict": verdict,
+        "failure": str(ev.failure) if ev.failure else None,
+        "warnings": ev.warnings + ctx.sink.failures,
+        "timings_s": dict(ctx.timer.seconds),
+        "ledger": {"path": str(ctx.run_dir / "ledger.jsonl")},
+    }
+    redacted: dict[str, Any] = redact(record)
+    return redacted
+
+
+def with_ledger(record: dict[str, Any], ledger: LedgerStatus) -> dict[str, Any]:
+    """``record`` as a face shows it: with the sealed ledger's head, entry count and seal status."""
+    return {**record, "ledger": ledger.to_dict()}
+
+
+def _request_facts(ctx: RunContext) -> dict[str, Any]:
+    req = ctx.evidence.request
+    if req is None:
+        return {}
+    return {
+        "repo": str(req.repo_path) if req.repo_path else None,
+        "base": req.base,
+        "head": req.head,
+        "refs": dict(ctx.evidence.refs),
+        "url": req.url,
+        "endpoints": list(req.endpoints),
+        "label": req.label,
+    }
