@@ -22,7 +22,6 @@ from kassi_app.explain import explain_verdict, render_analysis
 from kassi_app.git import resolve_ref, show_file
 from kassi_app.hosts import check_url_allowed
 from kassi_app.judge import Verdict, inconclusive, judge_ab, judge_live
-from kassi_app.ledger.canonical import digest
 from kassi_app.load import LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.openapi import load_openapi, operations, parse_openapi
 from kassi_app.redact import redact
@@ -34,6 +33,7 @@ from kassi_app.telemetry.queries import AccessEventsQuery, RouteStatsQuery, TopE
 from kassi_app.workflow.context import RunContext, Side
 from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, Telemetry
 from kassi_app.workflow.record import build_record
+from kassi_app.workflow.runs import sealed_files
 
 K6_MARGIN_S = 60.0
 """Slack on top of a block's planned duration before the k6 runner gives up on it."""
@@ -283,7 +283,7 @@ def conclude(ctx: RunContext) -> dict[str, Any]:
     record = build_record(ctx, _safe_telemetry(ctx))
     ctx.record_path.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     ctx.resources.store.put_run(ctx.run_id, record)
-    return {"verdict_class": ev.verdict.cls, "record": str(ctx.record_path), "record_sha256": digest(record)}
+    return {"verdict_class": ev.verdict.cls, "record": str(ctx.record_path), "files_sha256": sealed_files(ctx.run_dir)}
 
 
 def _verdict_view(verdict: Verdict) -> dict[str, Any]:

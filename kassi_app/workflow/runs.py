@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -16,10 +17,14 @@ from kassi_app.errors import BadInput
 from kassi_app.home import kassi_home
 from kassi_app.ledger.chain import LEDGER_FILE, SEAL_FILE, Ledger
 from kassi_app.ledger.seal import seal_key
+from kassi_app.ledger.verify import Problem
 from kassi_app.workflow.governor import Governor
 from kassi_app.workflow.machine import STATE_DB, ActionSpec, Move, build_governed_app
 
 RUN_FILE = "run.json"
+ANALYSIS_FILE = "analysis.md"
+SEALED_FILES = (RUN_FILE, ANALYSIS_FILE)
+"""The files a run writes beside its ledger whose SHA-256 the conclude step records (and so seals)."""
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -165,3 +170,28 @@ def read_entries(ledger: Path) -> list[dict[str, Any]]:
             except ValueError:
                 out.append({"unreadable": number})
     return out
+
+
+def sealed_files(folder: Path) -> dict[str, str]:
+    """SHA-256 of each of the run's sealed files that exists in ``folder``."""
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+            for name in SEALED_FILES if (folder / name).is_file()}
+
+
+def record_problems(ledger: Path) -> list[Problem]:
+    """Problems with the files the run's ledger seals (run.json, analysis.md): edited, deleted, or
+    not covered by the ledger at all. A run that never concluded seals no files."""
+    recorded: dict[str, str] | None = None
+    for entry in read_entries(ledger):
+        result = (entry.get("outcome") or {}).get("result") or {}
+        if entry.get("action") == "conclude" and isinstance(result.get("files_sha256"), dict):
+            recorded = result["files_sha256"]
+    folder = ledger.parent
+    present = sealed_files(folder)
+    if recorded is None:
+        return [Problem("unsealed_file", None, f"{name} is not covered by the ledger") for name in present]
+    problems = [Problem("file_missing", None, f"{name} was sealed but is gone") for name in recorded
+                if name not in present]
+    problems += [Problem("file_edited", None, f"{name} does not match the SHA-256 sealed in the ledger (edited)")
+                 for name, sha in present.items() if recorded.get(name) != sha]
+    return problems

@@ -11,12 +11,12 @@ from pathlib import Path
 import anyio
 from mcp import Client, StdioServerParameters
 
-from kassi_app.ledger.canonical import digest
 from kassi_app.ledger.seal import seal_key
 from kassi_app.ledger.verify import verify_ledger
 from kassi_app.workflow.context import RunContext
 from kassi_app.workflow.graph import PHASES, build_moves, open_run
 from kassi_app.workflow.render import as_mermaid, as_text
+from kassi_app.workflow.runs import record_problems
 
 KASSI = str(Path(sys.executable).parent / "kassi")
 
@@ -39,7 +39,12 @@ def test_illegal_moves_are_refused_and_a_failed_begin_ends_sealed(tmp_path: Path
     assert record["verdict"]["class"] == "INCONCLUSIVE"
     assert "not a folder" in record["verdict"]["reason"]
     conclude = json.loads(governor.ledger.path.read_text().splitlines()[-1])
-    assert conclude["action"] == "conclude" and conclude["outcome"]["result"]["record_sha256"] == digest(record)
+    assert conclude["action"] == "conclude" and set(conclude["outcome"]["result"]["files_sha256"]) == {"run.json"}
+    assert record_problems(governor.ledger.path) == []
+    ctx.record_path.write_text(ctx.record_path.read_text().replace("INCONCLUSIVE", "HEALTHY"))
+    assert [p.kind for p in record_problems(governor.ledger.path)] == ["file_edited"]
+    ctx.record_path.unlink()
+    assert [p.kind for p in record_problems(governor.ledger.path)] == ["file_missing"]
     assert verify_ledger(governor.ledger.path, seal_key()) == []
     kinds = [json.loads(line)["kind"] for line in governor.ledger.path.read_text().splitlines()]
     assert kinds == ["refusal", "step", "refusal", "step", "step"]

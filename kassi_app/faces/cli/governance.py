@@ -16,7 +16,7 @@ from kassi_app.faces.mcp.workflow_ref import DEFAULT_WORKFLOW, load_factory
 from kassi_app.ledger.chain import read_seal
 from kassi_app.ledger.seal import seal_key
 from kassi_app.ledger.verify import verify_ledger
-from kassi_app.workflow.runs import list_runs, read_entries, read_run_json, resolve_run
+from kassi_app.workflow.runs import list_runs, read_entries, read_run_json, record_problems, resolve_run
 
 TEXT_PROBLEM_LIMIT = 50
 runs_app = typer.Typer(help="List and inspect governed runs.", no_args_is_help=True)
@@ -30,9 +30,10 @@ def verify(
     run: str = typer.Argument(..., help="A run id under <kassi home>/runs/, a run folder, or a ledger file."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Check a run's hash chain and seal; exit 0 only when both hold."""
+    """Check a run's hash chain and seal, and the files the seal covers (run.json, analysis.md); exit 0
+    only when all hold."""
     ref = resolve_run(run)
-    problems = verify_ledger(ref.ledger, seal_key(create=False), ref.run_id)
+    problems = verify_ledger(ref.ledger, seal_key(create=False), ref.run_id) + record_problems(ref.ledger)
     if as_json:
         out = {
             "run_id": ref.run_id,
