@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput, InfrastructureError
@@ -34,9 +34,9 @@ def load_openapi(source: str, allowed_hosts: tuple[str, ...] = ()) -> dict[str, 
 
         check_url_allowed(source, allowed_hosts)
         try:
-            response = httpx.get(source, timeout=FETCH_TIMEOUT_S)
+            response = httpx2.get(source, timeout=FETCH_TIMEOUT_S)
             response.raise_for_status()
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise InfrastructureError(f"cannot fetch the OpenAPI spec {source}: {exc}") from None
         return parse_openapi(response.text, source)
     path = Path(source)

@@ -10,7 +10,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from kassi_app.errors import InfrastructureError
 from kassi_app.target import cleanup
@@ -81,7 +81,7 @@ def wait_healthy(proc: ManagedProcess, proc_spec: ProcessSpec) -> None:
     url = f"http://127.0.0.1:{proc.port}{proc_spec.health}"
     deadline = time.monotonic() + proc_spec.ready_timeout_s
     last = "no answer yet"
-    with httpx.Client(timeout=HEALTH_TIMEOUT_S, trust_env=False) as client:
+    with httpx2.Client(timeout=HEALTH_TIMEOUT_S, trust_env=False) as client:
         while True:
             if not proc.alive():
                 raise InfrastructureError(f"{proc.name} failed to start: {proc.describe_exit()}")
@@ -90,7 +90,7 @@ def wait_healthy(proc: ManagedProcess, proc_spec: ProcessSpec) -> None:
                 if 200 <= status < 300:
                     return
                 last = f"HTTP {status}"
-            except httpx.HTTPError as exc:
+            except httpx2.HTTPError as exc:
                 last = type(exc).__name__
             if time.monotonic() >= deadline:
                 raise InfrastructureError(
