@@ -93,12 +93,15 @@
     return out;
   }
 
-  /** Form fields without the unset ones: splunkd treats "" as a value, so an empty field is left out. */
-  function formBody(fields) {
+  /**
+   * Form fields. Conf keys keep "" (that is how a setting is cleared); ``dropEmpty`` leaves empty
+   * fields out, for modular input arguments, which the input's validation would see as given.
+   */
+  function formBody(fields, dropEmpty) {
     var body = new URLSearchParams();
     Object.keys(fields).forEach(function (key) {
-      var value = fields[key];
-      if (value !== undefined && value !== null && value !== '') {
+      var value = fields[key] === undefined || fields[key] === null ? '' : fields[key];
+      if (!(dropEmpty && value === '')) {
         body.append(key, String(value));
       }
     });
@@ -113,6 +116,53 @@
       }
     });
     return out;
+  }
+
+  /** The [repo:<name>] stanzas of a read kassi.conf: [{name, path, branch}], by name. */
+  function reposOf(conf) {
+    return Object.keys(conf).filter(function (stanza) {
+      return stanza.indexOf('repo:') === 0;
+    }).sort().map(function (stanza) {
+      return { name: stanza.slice(5), path: conf[stanza].path || '', branch: conf[stanza].branch || '' };
+    });
+  }
+
+  var WHOLE = ['max_concurrent_runs', 'low_vus', 'high_vus', 'rounds'];
+  var SECONDS = ['low_duration_s', 'high_duration_s'];
+  var URLS = ['model_endpoint', 'hec_url'];
+  var BACKENDS = ['none', 'ollama', 'openai', 'anthropic'];
+
+  /**
+   * What is wrong with [settings] values (strings, as a form gives them), as sentences; [] when
+   * nothing. The same rules as README/kassi.conf.spec and kassi_app/faces/splunk/app_settings.py.
+   */
+  function validateSettings(fields) {
+    var problems = [];
+    var given = function (key) { return fields[key] !== undefined && fields[key] !== ''; };
+    WHOLE.forEach(function (key) {
+      if (given(key) && !/^[1-9][0-9]*$/.test(fields[key])) {
+        problems.push(key + ' must be a whole number of at least 1.');
+      }
+    });
+    SECONDS.forEach(function (key) {
+      if (given(key) && !(Number(fields[key]) >= 1)) {
+        problems.push(key + ' must be a number of seconds, at least 1.');
+      }
+    });
+    URLS.forEach(function (key) {
+      if (given(key) && !/^https?:\/\/[^\s/?#]+[^\s]*$/.test(fields[key])) {
+        problems.push(key + ' must be an http:// or https:// URL.');
+      }
+    });
+    if (given('model_backend') && BACKENDS.indexOf(fields.model_backend) < 0) {
+      problems.push('model_backend must be one of ' + BACKENDS.join(', ') + '.');
+    }
+    String(fields.allowed_hosts || '').split(',').forEach(function (host) {
+      if (host.trim() && !/^[A-Za-z0-9._:\[\]-]+$/.test(host.trim())) {
+        problems.push('allowed_hosts: "' + host.trim() + '" is not a host name or address (no scheme, port or path).');
+      }
+    });
+    return problems;
   }
 
   function isTrue(value) {
@@ -216,12 +266,12 @@
       },
       addWatch: function (name, fields) {
         checkName('input', name);
-        var body = formBody(pick(fields, WATCH_FIELDS));
+        var body = formBody(pick(fields, WATCH_FIELDS), true);
         body.set('name', name);
         return request('POST', inputsPath, { body: body });
       },
       editWatch: function (name, fields) {
-        return request('POST', inputPath(name), { body: formBody(pick(fields, WATCH_FIELDS)) });
+        return request('POST', inputPath(name), { body: formBody(pick(fields, WATCH_FIELDS), true) });
       },
       setWatchEnabled: function (name, enabled) {
         return request('POST', inputPath(name) + '/' + (enabled ? 'enable' : 'disable'));
@@ -245,13 +295,7 @@
       },
       /** The [repo:<name>] stanzas: [{name, path, branch}]. */
       listRepos: function () {
-        return this.readConf().then(function (conf) {
-          return Object.keys(conf).filter(function (stanza) {
-            return stanza.indexOf('repo:') === 0;
-          }).sort().map(function (stanza) {
-            return { name: stanza.slice(5), path: conf[stanza].path || '', branch: conf[stanza].branch || '' };
-          });
-        });
+        return api.readConf().then(reposOf);
       },
       writeRepo: function (name, fields) {
         return writeStanza(repoStanza(name), pick(fields, ['path', 'branch']));
@@ -308,6 +352,8 @@
 
   return {
     createClient: createClient,
+    reposOf: reposOf,
+    validateSettings: validateSettings,
     csrfTokenFromCookie: csrfTokenFromCookie,
     baseUrlFromPagePath: baseUrlFromPagePath,
     SplunkdError: SplunkdError,

@@ -134,6 +134,10 @@ test('settings are written to [settings] and repos to [repo:<name>] stanzas of k
   assert.equal(writes().length, 4, 'an existing stanza is edited in one call');
   assert.deepEqual(await client.listRepos(), [{ name: 'shop', path: '/srv/git/shop2', branch: 'main' }]);
 
+  await client.writeSettings({ allowed_hosts: '' });
+  assert.equal(form(writes().at(-1)).allowed_hosts, '', 'an emptied setting is sent, so it can be cleared');
+  assert.equal(stub.state.conf.settings.allowed_hosts, '');
+
   const conf = await client.readConf();
   assert.equal(conf.settings.model_backend, 'ollama');
   assert.ok(!Object.keys(conf.settings).some((k) => k.startsWith('eai:')), 'splunkd bookkeeping is dropped');
@@ -217,4 +221,13 @@ test('a non-JSON failure (an expired Splunk Web session answering HTML) still gi
   const html = async () => new Response('<html>login</html>', { status: 303, statusText: 'See Other' });
   const expired = lib.createClient({ fetch: html, baseUrl: '/en-US/splunkd/__raw/servicesNS/nobody/kassi', csrfToken: 't' });
   await assert.rejects(() => expired.listWatches(), (e) => e.status === 303 && e.message === 'HTTP 303 See Other');
+});
+
+test('settings are checked before they are written, with the rules of kassi.conf.spec', () => {
+  assert.deepEqual(lib.validateSettings({ low_vus: '2', high_vus: '16', low_duration_s: '1.5', rounds: '3',
+    model_backend: 'ollama', model_endpoint: 'http://127.0.0.1:11434', hec_url: '', allowed_hosts: 'a.example.com, 10.0.0.5' }), []);
+  const problems = lib.validateSettings({ low_vus: '0', rounds: '2.5', high_duration_s: '0.5', model_backend: 'gpt',
+    hec_url: 'splunk:8088', allowed_hosts: 'ok.example.com, https://evil.example.com/x' });
+  assert.deepEqual(problems.map((p) => p.split(/[ :]/)[0]),
+    ['low_vus', 'rounds', 'high_duration_s', 'hec_url', 'model_backend', 'allowed_hosts']);
 });

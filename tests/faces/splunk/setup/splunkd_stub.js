@@ -213,7 +213,7 @@ async function startStub(options) {
     const label = (/<label>([^<]*)<\/label>/.exec(view) || [])[1] || '';
     const stat = `/${locale}/static/app/kassi/`;
     const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${label}</title>
-<link rel="stylesheet" href="${stat}${attr('stylesheet')}"></head>
+<link rel="icon" href="data:,"><link rel="stylesheet" href="${stat}${attr('stylesheet')}"></head>
 <body><div class="dashboard-body"><h2 class="dashboard-title">${label}</h2>
 <div class="dashboard-panel">${panel ? panel[1] : ''}</div></div>
 <script src="${stat}kassi_setup_client.js"></script>
