@@ -1,0 +1,1 @@
+"""The Splunk face: search command, modular input, publishing and app settings."""
