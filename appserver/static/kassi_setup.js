@@ -147,6 +147,29 @@
     }
 
     var watchBody = h('tbody');
+    /** What splunkd had at the last refresh: {watches, repos, secrets (names)}. */
+    var known = { watches: [], repos: [], secrets: [] };
+
+    /** A git token outlives its repo only while a watched repo or a repo of the same name uses it. */
+    function forgetUnusedGitToken(name, removed) {
+      var named = function (item) { return item.name === name; };
+      var stillUsed = (removed === 'watch' ? known.repos : known.watches).some(named);
+      var secret = 'git_token.' + name;
+      return stillUsed || known.secrets.indexOf(secret) < 0 ? null : client.removeSecret(secret);
+    }
+
+    /** "Remove stored": deletes an app secret from storage/passwords (shown only while one is stored). */
+    function forgetButton(name, label) {
+      var button = h('button', { type: 'button', 'class': 'btn btn-small kassi-forget', 'data-forget': name, hidden: true },
+        ['Remove stored ' + label]);
+      button.onclick = function () {
+        client.removeSecret(name).then(function () {
+          say('ok', 'Removed the stored ' + label + '.');
+          return refresh();
+        }).catch(failed('Removing the stored ' + label));
+      };
+      return button;
+    }
     var repoBody = h('tbody');
 
     // Watched repos: kassi_watch inputs, applied at once.
@@ -214,6 +237,8 @@
           h('td', {}, [h('span', { 'class': w.disabled ? 'kassi-off' : 'kassi-on' }, [w.disabled ? 'disabled' : 'enabled'])]),
           h('td', { 'class': 'kassi-row-actions' }, [edit, toggle, removeButton('Remove', function () {
             client.removeWatch(w.name).then(function () {
+              return forgetUnusedGitToken(w.name, 'watch');
+            }).then(function () {
               say('ok', 'Removed watched repo ' + w.name + '.');
               return refresh();
             }).catch(failed('Removing ' + w.name));
@@ -251,6 +276,8 @@
           h('td', {}, [r.name]), h('td', { 'class': 'kassi-path' }, [r.path]), h('td', {}, [r.branch]),
           h('td', { 'class': 'kassi-row-actions' }, [edit, removeButton('Remove', function () {
             client.removeRepo(r.name).then(function () {
+              return forgetUnusedGitToken(r.name, 'repo');
+            }).then(function () {
               say('ok', 'Removed repo ' + r.name + '.');
               return refresh();
             }).catch(failed('Removing repo ' + r.name));
@@ -264,7 +291,13 @@
     var settingSpecs = [];
     SETTINGS.forEach(function (group) {
       settingsForm.appendChild(h('fieldset', {}, [h('legend', {}, [group.section])].concat(
-        group.fields.map(function (spec) { return field('kassi-setting', spec, spec[2] === 'secret'); }))));
+        group.fields.map(function (spec) {
+          var row = field('kassi-setting', spec, spec[2] === 'secret');
+          if (spec[2] === 'secret') {
+            row.appendChild(forgetButton(spec[0], spec[1]));
+          }
+          return row;
+        }))));
       settingSpecs = settingSpecs.concat(group.fields);
     });
     var plainSpecs = settingSpecs.filter(function (spec) { return spec[2] !== 'secret'; });
@@ -317,9 +350,11 @@
         if (withSettings) {
           fill(settingsForm, settingSpecs, conf.settings || {});
         }
+        known = { watches: got[0], repos: lib.reposOf(conf), secrets: got[2] };
         SECRETS.forEach(function (name) {
-          var stored = got[2].indexOf(name) >= 0;
+          var stored = known.secrets.indexOf(name) >= 0;
           settingsForm.querySelector('[name="' + name + '"]').placeholder = stored ? 'stored (type to replace)' : 'not set';
+          settingsForm.querySelector('[data-forget="' + name + '"]').hidden = !stored;
         });
       });
     }

@@ -97,6 +97,26 @@ test('the setup page works in headless Chromium against the splunkd stand-in',
       await page.waitFor("document.getElementById('kassi-setting-model_api_key').placeholder.startsWith('stored')",
         'the stored-secret note');
 
+      await page.evaluate("[...document.querySelectorAll('#kassi-watch-form button')].find((b) => b.textContent === 'Clear').click()");
+      assert.deepEqual(await page.evaluate("[...new FormData(document.getElementById('kassi-watch-form')).values()]"),
+        ['', '', '', '', 'every', '', 'false', ''], 'Clear empties the watch form');
+
+      if (process.env.KASSI_SETUP_SCREENSHOT) {
+        await page.evaluate('window.scrollTo(0, 0)');
+        fs.writeFileSync(process.env.KASSI_SETUP_SCREENSHOT, await page.screenshot());
+      }
+
+      // Removing secrets: the model key on request; a removed repo's git token once no repo of its name is left.
+      await page.evaluate("document.querySelector('[data-forget=\"model_api_key\"]').click()");
+      await page.waitFor(statusIs('Removed the stored API key.'), 'the key removal');
+      assert.equal(stub.state.passwords['kassi:model_api_key:'], undefined);
+      await page.waitFor("document.querySelector('[data-forget=\"model_api_key\"]').hidden", 'the button to hide');
+      await page.evaluate(clickRowButton('billing', 'Remove'));
+      await page.evaluate(clickRowButton('billing', 'Confirm remove'));
+      await page.waitFor(statusIs('Removed watched repo billing.'), 'the watch removal');
+      assert.equal(stub.state.inputs.billing, undefined);
+      assert.equal(stub.state.passwords['kassi:git_token.billing:'], undefined, 'its git token went with it');
+
       for (const r of stub.requests) {
         if (r.method !== 'GET') assert.equal(r.headers['x-splunk-form-key'], stub.csrfToken, `${r.method} ${r.path}`);
         const outside = !/\/storage\/passwords/.test(r.path);
@@ -109,15 +129,6 @@ test('the setup page works in headless Chromium against the splunkd stand-in',
       for (const secret of SECRETS) assert.ok(!html.includes(secret), 'a secret is shown in the page');
       const scriptProblems = page.problems.filter((p) => p.kind !== 'network');
       assert.deepEqual(scriptProblems, [], 'no script error while using the page (refused requests are expected)');
-
-      await page.evaluate("[...document.querySelectorAll('#kassi-watch-form button')].find((b) => b.textContent === 'Clear').click()");
-      assert.deepEqual(await page.evaluate("[...new FormData(document.getElementById('kassi-watch-form')).values()]"),
-        ['', '', '', '', 'every', '', 'false', ''], 'Clear empties the watch form');
-
-      if (process.env.KASSI_SETUP_SCREENSHOT) {
-        await page.evaluate('window.scrollTo(0, 0)');
-        fs.writeFileSync(process.env.KASSI_SETUP_SCREENSHOT, await page.screenshot());
-      }
     } finally {
       await browser.close();
       await stub.close();
