@@ -39,7 +39,7 @@ def run_node_tests(test_file: Path, timeout_s: float, env: dict[str, str] | None
 
 def test_setup_rest_client_against_splunkd_stub() -> None:
     report = run_node_tests(SETUP / "client.test.js", timeout_s=60)
-    assert "# pass 15" in report, "a node test went missing or was skipped"
+    assert "# pass 16" in report, "a node test went missing or was skipped"
 
 
 def test_setup_page_in_headless_chromium() -> None:

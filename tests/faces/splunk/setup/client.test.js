@@ -231,3 +231,24 @@ test('settings are checked before they are written, with the rules of kassi.conf
   assert.deepEqual(problems.map((p) => p.split(/[ :]/)[0]),
     ['low_vus', 'rounds', 'high_duration_s', 'hec_url', 'model_backend', 'allowed_hosts']);
 });
+
+test('inside Splunk Web, RequireJS loads the client module and the page waits for Simple XML', () => {
+  // A stand-in for Splunk Web's RequireJS: define/require that record what the scripts ask for.
+  const vm = require('node:vm');
+  const fs = require('node:fs');
+  const staticDir = path.join(APP_ROOT, 'appserver', 'static');
+  const asked = [];
+  const defined = [];
+  const define = (deps, factory) => defined.push({ deps, factory });
+  define.amd = { jQuery: true };
+  const sandbox = { define, require: (deps, callback) => asked.push({ deps, callback }) };
+  sandbox.window = sandbox;
+  vm.runInNewContext(fs.readFileSync(path.join(staticDir, 'kassi_setup_client.js'), 'utf8'), sandbox);
+  vm.runInNewContext(fs.readFileSync(path.join(staticDir, 'kassi_setup.js'), 'utf8'), sandbox);
+  assert.equal(defined.length, 1, 'the client is an anonymous AMD module');
+  const plain = (value) => JSON.parse(JSON.stringify(value)); // arrays made in the sandbox's realm
+  assert.deepEqual(plain(defined[0].deps), []);
+  assert.equal(typeof defined[0].factory().createClient, 'function');
+  assert.equal(sandbox.KassiSetupClient, undefined, 'no global under RequireJS');
+  assert.deepEqual(plain(asked.map((a) => a.deps)), [['../app/kassi/kassi_setup_client', 'splunkjs/mvc/simplexml/ready!']]);
+});
