@@ -147,6 +147,7 @@
     }
 
     var watchBody = h('tbody');
+    var repoBody = h('tbody');
     /** What splunkd had at the last refresh: {watches, repos, secrets (names)}. */
     var known = { watches: [], repos: [], secrets: [] };
 
@@ -154,7 +155,7 @@
     function forgetUnusedGitToken(name, removed) {
       var named = function (item) { return item.name === name; };
       var stillUsed = (removed === 'watch' ? known.repos : known.watches).some(named);
-      var secret = 'git_token.' + name;
+      var secret = lib.gitTokenName(name);
       return stillUsed || known.secrets.indexOf(secret) < 0 ? null : client.removeSecret(secret);
     }
 
@@ -170,7 +171,6 @@
       };
       return button;
     }
-    var repoBody = h('tbody');
 
     // Watched repos: kassi_watch inputs, applied at once.
     var watchForm = h('form', { 'class': 'kassi-form', id: 'kassi-watch-form', novalidate: true },
@@ -194,7 +194,7 @@
       var token = fields.git_token;
       var save = watchEditing ? client.editWatch(name, fields) : client.addWatch(name, fields);
       save.then(function () {
-        return token ? client.storeSecret('git_token.' + name, token) : null;
+        return token ? client.storeSecret(lib.gitTokenName(name), token) : null;
       }).then(function () {
         say('ok', (watchEditing ? 'Saved' : 'Added') + ' watched repo ' + name + '.');
         editWatch(null);
@@ -256,7 +256,7 @@
       event.preventDefault();
       var fields = values(repoForm, REPO_FORM);
       client.writeRepo(fields.name, fields).then(function () {
-        return fields.git_token ? client.storeSecret('git_token.' + fields.name, fields.git_token) : null;
+        return fields.git_token ? client.storeSecret(lib.gitTokenName(fields.name), fields.git_token) : null;
       }).then(function () {
         say('ok', 'Saved repo ' + fields.name + '.');
         fill(repoForm, REPO_FORM, {});

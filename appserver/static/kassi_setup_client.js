@@ -118,6 +118,12 @@
     return out;
   }
 
+  /** The storage/passwords name of a repo's git credential (app_settings.git_token_name in Python). */
+  function gitTokenName(repo) {
+    checkName('repo', repo);
+    return 'git_token.' + repo;
+  }
+
   /** The [repo:<name>] stanzas of a read kassi.conf: [{name, path, branch}], by name. */
   function reposOf(conf) {
     return Object.keys(conf).filter(function (stanza) {
@@ -353,6 +359,7 @@
   return {
     createClient: createClient,
     reposOf: reposOf,
+    gitTokenName: gitTokenName,
     validateSettings: validateSettings,
     csrfTokenFromCookie: csrfTokenFromCookie,
     baseUrlFromPagePath: baseUrlFromPagePath,

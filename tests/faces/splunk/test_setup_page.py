@@ -4,6 +4,7 @@ The node files live in tests/faces/splunk/setup/; these tests run them and fail 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from kassi_app.faces.splunk import app_settings
 from tests.packaging.test_app_files import read_conf
 
 SETUP = Path(__file__).resolve().parent / "setup"
@@ -72,3 +74,17 @@ def test_every_kassi_conf_key_is_documented_in_the_spec_and_no_secret_key_exists
     documented = set(re.findall(r"^([a-z_0-9]+) = ", spec, re.MULTILINE))
     assert set(defaults["settings"]) | {"path", "branch"} == documented
     assert not any(re.search(r"token|password|secret|api_key", key) for key in documented)
+
+
+def test_page_and_engine_agree_on_where_secrets_live() -> None:
+    """The page stores what kassi_app.faces.splunk.app_settings reads: same realm, same names."""
+    node = shutil.which("node")
+    assert node is not None, "node (>= 20) is needed to test the setup page's JavaScript"
+    script = ("const c = require(process.argv[1]);"
+              "console.log(JSON.stringify([c.REALM, c.gitTokenName('shop')]))")
+    done = subprocess.run([node, "-e", script, str(ROOT / "appserver" / "static" / "kassi_setup_client.js")],
+                          capture_output=True, text=True, timeout=30, check=True)
+    assert json.loads(done.stdout) == [app_settings.REALM, app_settings.git_token_name("shop")]
+    page = (ROOT / "appserver" / "static" / "kassi_setup.js").read_text()
+    assert re.search(r"SECRETS = \['model_api_key', 'hec_token'\]", page)
+    assert (app_settings.MODEL_API_KEY, app_settings.HEC_TOKEN) == ("model_api_key", "hec_token")

@@ -186,7 +186,7 @@ test('the secret appears in nothing the stub received outside storage/passwords,
   await client.writeSettings({ model_backend: 'openai', model_endpoint: 'https://api.example.com/v1', model_name: 'm' });
   await client.storeSecret('model_api_key', SECRET);
   await client.storeSecret('model_api_key', SECRET);
-  await client.storeSecret('git_token.shop', SECRET);
+  await client.storeSecret(lib.gitTokenName('shop'), SECRET);
   await client.writeRepo('shop', { path: 'https://git.example.com/shop.git', branch: 'main' });
   await client.addWatch('shop', { repo: 'https://git.example.com/shop.git', branch: 'main' });
   await client.markConfigured();
