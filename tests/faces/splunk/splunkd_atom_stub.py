@@ -63,7 +63,7 @@ class Splunkd:
     session_key: str
     conf: dict[str, dict[str, str]] | None = field(default_factory=dict)  # None: no kassi.conf at all
     passwords: dict[tuple[str, str], str] = field(default_factory=dict)  # (realm, name) -> clear password
-    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # method, path, headers
+    requests: list[tuple[str, str, str, dict[str, str]]] = field(default_factory=list)  # method, path, query, headers
     uri: str = ""
 
     def answer(self, method: str, path: str) -> tuple[int, str]:
@@ -99,8 +99,8 @@ def running(state: Splunkd, tls: ssl.SSLContext | None = None) -> Iterator[Splun
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            path = urlsplit(self.path).path
-            state.requests.append(("GET", path, dict(self.headers.items())))
+            path, query = urlsplit(self.path).path, urlsplit(self.path).query
+            state.requests.append(("GET", path, query, dict(self.headers.items())))
             if self.headers.get("Authorization") != f"Splunk {state.session_key}":
                 status, body = 401, _error("call not properly authenticated")
             else:
