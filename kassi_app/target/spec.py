@@ -63,6 +63,9 @@ class TargetSpec:
     load_defaults: LoadDefaults = field(default_factory=LoadDefaults)
     slo: SloDefaults = field(default_factory=SloDefaults)
     judge: Mapping[str, Any] = field(default_factory=dict)
+    test_command: tuple[str, ...] | None = None
+    """``[remedy] test_command``: the repo's own tests, run on a candidate fix (placeholders
+    ``{python}``, ``{workdir}``)."""
 
     @classmethod
     def load(cls, path: Path) -> TargetSpec:
@@ -81,7 +84,7 @@ class TargetSpec:
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> TargetSpec:
-        _only(data, "", {"target", "load", "slo", "judge"})
+        _only(data, "", {"target", "load", "slo", "judge", "remedy"})
         table = _table(data, "target", required=True)
         _only(table, "target", {"start", "env", "health", "ready_timeout_s", "openapi_file",
                                 "openapi_path", "process"})
@@ -107,6 +110,12 @@ class TargetSpec:
         if openapi_path is not None and not openapi_path.startswith("/"):
             raise BadInput("target.openapi_path: must be a URL path starting with '/'")
         judge = _table(data, "judge")
+        remedy = _table(data, "remedy")
+        _only(remedy, "remedy", {"test_command"})
+        test_command = _argv(remedy["test_command"], "remedy.test_command") if "test_command" in remedy else None
+        for name in _PLACEHOLDER.findall(" ".join(test_command or ())):
+            if name not in {"python", "workdir"}:
+                raise BadInput(f"remedy.test_command: unknown placeholder {{{name}}} (known: ['python', 'workdir'])")
         return cls(
             target=main,
             processes=extras,
@@ -115,6 +124,7 @@ class TargetSpec:
             load_defaults=_numbers(LoadDefaults, _table(data, "load"), "load"),
             slo=_numbers(SloDefaults, _table(data, "slo"), "slo"),
             judge=dict(judge),
+            test_command=test_command,
         )
 
 
@@ -131,15 +141,7 @@ def _process(table: Mapping[str, Any], key: str, fixed_name: str | None) -> Proc
             raise BadInput(f"{key}.name: required, lower-case letters, digits and '_'")
     else:
         name = fixed_name
-    start = table.get("start")
-    if isinstance(start, str):
-        argv = tuple(shlex.split(start))
-    elif isinstance(start, list) and all(isinstance(a, str) for a in start):
-        argv = tuple(start)
-    else:
-        raise BadInput(f"{key}.start: required, a command string or a list of strings")
-    if not argv:
-        raise BadInput(f"{key}.start: empty command")
+    argv = _argv(table.get("start"), f"{key}.start")
     env = _table(table, f"{key}.env") if "env" in table else {}
     if not all(isinstance(v, str) for v in env.values()):
         raise BadInput(f"{key}.env: values must be strings")
@@ -150,6 +152,19 @@ def _process(table: Mapping[str, Any], key: str, fixed_name: str | None) -> Proc
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise BadInput(f"{key}.ready_timeout_s: must be a positive number")
     return ProcessSpec(name, argv, dict(env), health, float(timeout))
+
+
+def _argv(value: Any, key: str) -> tuple[str, ...]:
+    """A command given as a string (shell-split) or a list of strings."""
+    if isinstance(value, str):
+        argv = tuple(shlex.split(value))
+    elif isinstance(value, list) and all(isinstance(a, str) for a in value):
+        argv = tuple(value)
+    else:
+        raise BadInput(f"{key}: required, a command string or a list of strings")
+    if not argv:
+        raise BadInput(f"{key}: empty command")
+    return argv
 
 
 def _numbers(kind: type[_D], table: Mapping[str, Any], key: str) -> _D:

@@ -1,0 +1,76 @@
+"""A candidate fix as a unified diff: written from a scratch worktree by git, carried as unidiff text
+that round-trips (what kassi prints parses back to the same files and hunks)."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet
+
+from kassi_app.errors import InfrastructureError
+from kassi_app.target.worktree import GIT_TIMEOUT_S, git
+
+
+@dataclass(frozen=True)
+class Patch:
+    """A fix to apply on top of head: the diff text, the files it touches, how many hunks."""
+
+    text: str
+    files: tuple[str, ...]
+    hunks: int
+
+    @property
+    def empty(self) -> bool:
+        return not self.text
+
+
+def worktree_patch(worktree: Path) -> Patch:
+    """Everything changed in ``worktree`` since its checkout, as a round-tripped unified diff.
+
+    git writes the diff (it knows renames, deletions, new files and missing final newlines);
+    unidiff parses it and renders it again, and the rendering must parse back to the same shape."""
+    git(worktree, "add", "--all")
+    raw = git_diff(worktree)
+    return from_text(raw)
+
+
+def git_diff(worktree: Path) -> str:
+    """The staged change of ``worktree`` as git prints it (no colour, no external drivers).
+
+    Not through ``worktree.git``: that strips its output, and a diff whose last line is an empty
+    context line (a lone space) would lose it."""
+    argv = ["git", "-C", str(worktree), "diff", "--cached", "--no-color", "--no-ext-diff", "--no-renames", "--"]
+    try:
+        out = subprocess.run(argv, capture_output=True, timeout=GIT_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InfrastructureError(f"git diff failed: {exc}") from exc
+    if out.returncode != 0:
+        raise InfrastructureError(f"git diff failed: {out.stderr.decode(errors='replace').strip()}")
+    return out.stdout.decode("utf-8", errors="replace")
+
+
+def from_text(text: str) -> Patch:
+    """Parse a unified diff with unidiff, render it, and check the rendering parses to the same."""
+    if not text.strip():
+        return Patch("", (), 0)
+    try:
+        parsed = PatchSet(text)
+        rendered = str(parsed)
+        again = PatchSet(rendered)
+    except UnidiffParseError as exc:
+        raise InfrastructureError(f"the fix is not a valid unified diff: {exc}") from None
+    if _shape(parsed) != _shape(again):
+        raise InfrastructureError("the fix diff does not round-trip through unidiff")
+    files = tuple(f.path for f in parsed)
+    return Patch(rendered, files, sum(len(f) for f in parsed))
+
+
+def _shape(patch: PatchSet) -> list[tuple[str, list[tuple[int, int, int, int, list[str]]]]]:
+    return [
+        (f.path, [(h.source_start, h.source_length, h.target_start, h.target_length,
+                   [str(line) for line in h]) for h in f])
+        for f in patch
+    ]
