@@ -37,6 +37,7 @@ class ChangeHunk:
     target: tuple[str, ...]
     target_start: int
     target_length: int
+    text: str
 
     @property
     def name(self) -> str:
@@ -64,7 +65,7 @@ def _hunk(fd: FileDiff, start: int, end: int, raw: UHunk) -> ChangeHunk:
         for side in last:
             side.append(line.value)
     return ChangeHunk(fd.path, start, end, fd.old_path, fd.new_path, tuple(source), tuple(target),
-                      raw.target_start, raw.target_length)
+                      raw.target_start, raw.target_length, str(raw))
 
 
 def hunks_for_cause(hunks: Sequence[ChangeHunk], hunk: str | None, location: str | None) -> list[ChangeHunk]:

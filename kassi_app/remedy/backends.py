@@ -1,0 +1,209 @@
+"""Optional model backends, chosen by settings alone: Ollama (``/api/chat`` with a JSON-schema
+``format``, through the ``ollama`` package), any OpenAI-compatible server (``/chat/completions``
+with a ``json_schema`` response format) and Anthropic (``/v1/messages``, the answer forced through
+one tool whose input schema is the answer's), the last two over httpx.
+
+Every call has a timeout; every way a call can go wrong — unreachable, timed out, an HTTP error,
+an answer that is not the asked-for JSON — is a ``ModelFailure`` with a reason, never a crash. API
+keys come from the environment into a ``SecretStr``: they are sent in a header and never appear in
+a repr, a message or a record."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol, TypeVar
+
+import httpx
+import ollama
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+BackendName = Literal["ollama", "openai", "anthropic"]
+FailureReason = Literal["unreachable", "timeout", "http_error", "malformed", "refused", "does_not_apply",
+                        "does_not_parse", "checks_failed"]
+M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_ENDPOINTS: dict[BackendName, str] = {
+    "ollama": "http://127.0.0.1:11434",
+    "openai": "https://api.openai.com/v1",
+    "anthropic": "https://api.anthropic.com",
+}
+KEY_VARIABLES: dict[BackendName, tuple[str, ...]] = {
+    "ollama": ("KASSI_MODEL_API_KEY",),
+    "openai": ("KASSI_MODEL_API_KEY", "OPENAI_API_KEY"),
+    "anthropic": ("KASSI_MODEL_API_KEY", "ANTHROPIC_API_KEY"),
+}
+ANTHROPIC_VERSION = "2023-06-01"
+_ERROR_BODY_CHARS = 300
+
+
+class ModelSettings(BaseModel):
+    """Which model to ask and how long to wait. ``endpoint`` is the server's base URL (OpenAI
+    convention: including ``/v1``); None takes the backend's default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: BackendName
+    model: str = Field(min_length=1)
+    endpoint: str | None = None
+    timeout_s: float = Field(default=120.0, gt=0, le=900)
+    max_tokens: int = Field(default=4096, gt=0)
+    api_key: SecretStr | None = None
+
+    @property
+    def url(self) -> str:
+        return (self.endpoint or DEFAULT_ENDPOINTS[self.backend]).rstrip("/")
+
+    @classmethod
+    def from_env(cls, backend: BackendName, model: str, endpoint: str | None = None, timeout_s: float = 120.0,
+                 env: Mapping[str, str] | None = None) -> ModelSettings:
+        """Settings with the API key taken from the environment: ``KASSI_MODEL_API_KEY``, else the
+        backend's own variable (``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY``)."""
+        source = os.environ if env is None else env
+        key = next((source[v] for v in KEY_VARIABLES[backend] if source.get(v)), None)
+        return cls(backend=backend, model=model, endpoint=endpoint, timeout_s=timeout_s,
+                   api_key=SecretStr(key) if key else None)
+
+
+class ModelFailure(Exception):
+    """A model answer kassi cannot use, with the reason; the deterministic fix stands."""
+
+    def __init__(self, reason: FailureReason, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+    def to_dict(self) -> dict[str, str]:
+        return {"reason": self.reason, "detail": self.detail}
+
+
+class Backend(Protocol):
+    def answer(self, system: str, prompt: str, name: str, schema: dict[str, Any]) -> str:
+        """The model's answer to ``prompt``: JSON text meant to match ``schema`` (not yet checked)."""
+        ...
+
+
+def ask(settings: ModelSettings, system: str, prompt: str, answer: type[M]) -> M:
+    """Ask the configured model for an ``answer``-shaped reply and validate it."""
+    text = backend_for(settings).answer(system, prompt, answer.__name__, answer.model_json_schema())
+    try:
+        return answer.model_validate_json(text)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors()[:3])
+        raise ModelFailure("malformed", f"the answer is not a valid {answer.__name__}: {problems}") from None
+
+
+def backend_for(settings: ModelSettings) -> Backend:
+    backends: dict[BackendName, type[_HttpBackend] | type[OllamaBackend]] = {
+        "ollama": OllamaBackend, "openai": OpenAIBackend, "anthropic": AnthropicBackend}
+    return backends[settings.backend](settings)
+
+
+class OllamaBackend:
+    """Ollama's ``/api/chat``, non-streaming, ``format`` = the answer's JSON schema."""
+
+    def __init__(self, settings: ModelSettings) -> None:
+        self.settings = settings
+
+    def answer(self, system: str, prompt: str, name: str, schema: dict[str, Any]) -> str:
+        s = self.settings
+        headers = {"Authorization": f"Bearer {s.api_key.get_secret_value()}"} if s.api_key else {}
+        try:
+            with ollama.Client(host=s.url, timeout=s.timeout_s, headers=headers) as client:
+                reply = client.chat(model=s.model, stream=False, format=schema, options={"temperature": 0},
+                                    messages=[{"role": "system", "content": system},
+                                              {"role": "user", "content": prompt}])
+        except httpx.TimeoutException:
+            raise ModelFailure("timeout", f"ollama at {s.url} did not answer within {s.timeout_s:g} s") from None
+        except ConnectionError:
+            raise ModelFailure("unreachable", f"nothing answers at {s.url}") from None
+        except ollama.ResponseError as exc:
+            raise ModelFailure("http_error", f"ollama answered {exc.status_code}: {exc.error[:_ERROR_BODY_CHARS]}"
+                               ) from None
+        except (httpx.HTTPError, ValidationError, ValueError) as exc:
+            raise ModelFailure("malformed", f"ollama's reply is not a chat response: {type(exc).__name__}") from None
+        content = reply.message.content
+        if not content:
+            raise ModelFailure("malformed", "ollama's reply has no message content")
+        return content
+
+
+class _HttpBackend:
+    """One JSON POST over httpx with the settings' timeout, failures mapped to ModelFailure."""
+
+    def __init__(self, settings: ModelSettings) -> None:
+        self.settings = settings
+
+    def _post(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> Any:
+        s = self.settings
+        try:
+            response = httpx.post(url, json=body, headers=headers, timeout=s.timeout_s)
+        except httpx.TimeoutException:
+            raise ModelFailure("timeout", f"{url} did not answer within {s.timeout_s:g} s") from None
+        except httpx.TransportError as exc:
+            raise ModelFailure("unreachable", f"{url}: {type(exc).__name__}") from None
+        if response.status_code >= 400:
+            raise ModelFailure("http_error", f"{url} answered {response.status_code}: "
+                               f"{response.text[:_ERROR_BODY_CHARS]}")
+        try:
+            return response.json()
+        except ValueError:
+            raise ModelFailure("malformed", f"{url} answered with something that is not JSON") from None
+
+
+class OpenAIBackend(_HttpBackend):
+    """``POST {endpoint}/chat/completions`` with ``response_format: json_schema`` (strict)."""
+
+    def answer(self, system: str, prompt: str, name: str, schema: dict[str, Any]) -> str:
+        s = self.settings
+        headers = {"Authorization": f"Bearer {s.api_key.get_secret_value()}"} if s.api_key else {}
+        body = {
+            "model": s.model,
+            "temperature": 0,
+            "max_tokens": s.max_tokens,
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": prompt}],
+            "response_format": {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}},
+        }
+        reply = self._post(f"{s.url}/chat/completions", headers, body)
+        try:
+            message = reply["choices"][0]["message"]
+        except (KeyError, IndexError, TypeError):
+            raise ModelFailure("malformed", "the reply has no choices[0].message") from None
+        if message.get("refusal"):
+            raise ModelFailure("refused", f"the model refused: {str(message['refusal'])[:_ERROR_BODY_CHARS]}")
+        content = message.get("content")
+        if not isinstance(content, str) or not content:
+            raise ModelFailure("malformed", "choices[0].message.content is empty")
+        return content
+
+
+class AnthropicBackend(_HttpBackend):
+    """``POST {endpoint}/v1/messages`` with one tool whose ``input_schema`` is the answer's schema and
+    ``tool_choice`` forcing it; a plain text block holding JSON is accepted too."""
+
+    def answer(self, system: str, prompt: str, name: str, schema: dict[str, Any]) -> str:
+        s = self.settings
+        headers = {"anthropic-version": ANTHROPIC_VERSION}
+        if s.api_key:
+            headers["x-api-key"] = s.api_key.get_secret_value()
+        body = {
+            "model": s.model,
+            "max_tokens": s.max_tokens,
+            "temperature": 0,
+            "system": system,
+            "messages": [{"role": "user", "content": prompt}],
+            "tools": [{"name": name, "description": f"Submit the {name}.", "input_schema": schema}],
+            "tool_choice": {"type": "tool", "name": name},
+        }
+        reply = self._post(f"{s.url}/v1/messages", headers, body)
+        blocks = reply.get("content") if isinstance(reply, dict) else None
+        if not isinstance(blocks, list):
+            raise ModelFailure("malformed", "the reply has no content blocks")
+        for block in blocks:
+            if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("name") == name:
+                return json.dumps(block.get("input"))
+        texts = [b["text"] for b in blocks if isinstance(b, dict) and b.get("type") == "text" and b.get("text")]
+        if texts:
+            return "".join(texts)
+        raise ModelFailure("malformed", f"the reply has neither a {name} tool call nor text")
