@@ -154,7 +154,8 @@ AUDITOR_SYSTEM = (
 )
 
 
-def audit_with_model(settings: ModelSettings, analysis: str, fix_diff: str, verdict: Mapping[str, Any]) -> AuditorOpinion:
+def audit_with_model(settings: ModelSettings, analysis: str, fix_diff: str,
+                     verdict: Mapping[str, Any]) -> AuditorOpinion:
     """Ask an independent auditor model whether ``analysis`` and ``fix_diff`` are grounded in the
     verdict's facts. Advisory: record it, never act on it. Raises ``ModelFailure``."""
     facts = "\n".join(f"- {f.text} (source: {f.source})" for f in facts_of(verdict))

@@ -95,9 +95,9 @@ def ask(settings: ModelSettings, system: str, prompt: str, answer: type[M]) -> M
 
 
 def backend_for(settings: ModelSettings) -> Backend:
-    backends: dict[BackendName, type[_HttpBackend] | type[OllamaBackend]] = {
-        "ollama": OllamaBackend, "openai": OpenAIBackend, "anthropic": AnthropicBackend}
-    return backends[settings.backend](settings)
+    if settings.backend == "ollama":
+        return OllamaBackend(settings)
+    return OpenAIBackend(settings) if settings.backend == "openai" else AnthropicBackend(settings)
 
 
 class OllamaBackend:
@@ -124,7 +124,7 @@ class OllamaBackend:
         except (httpx.HTTPError, ValidationError, ValueError) as exc:
             raise ModelFailure("malformed", f"ollama's reply is not a chat response: {type(exc).__name__}") from None
         content = reply.message.content
-        if not content:
+        if not isinstance(content, str) or not content:
             raise ModelFailure("malformed", "ollama's reply has no message content")
         return content
 

@@ -176,7 +176,8 @@ def localise(hunks: Sequence[ChangeHunk], clears: Callable[[tuple[ChangeHunk, ..
     return result
 
 
-def _ddmin(hunks: tuple[ChangeHunk, ...], test: Callable[[tuple[ChangeHunk, ...]], bool | None]) -> tuple[ChangeHunk, ...]:
+def _ddmin(hunks: tuple[ChangeHunk, ...],
+           test: Callable[[tuple[ChangeHunk, ...]], bool | None]) -> tuple[ChangeHunk, ...]:
     """Zeller's ddmin: split the clearing set into ``n`` parts; a part that clears alone becomes the
     set (n = 2), else a complement that clears does (n - 1), else split finer; stops at single-hunk
     granularity, or when ``test`` says the budget is spent (None), keeping the smallest so far."""

@@ -85,8 +85,8 @@ def test_edits_outside_the_change_or_the_repo_are_refused(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("content", ["this is not json", '{"edits": "none"}', '{"edits": [], "rationale": "r"}'])
-def test_malformed_answers_are_a_typed_failure(
-        backend: BackendName, content: str, model_stub: ModelStub, mixed_repo: Path, lock_verdict: dict[str, Any]) -> None:
+def test_malformed_answers_are_a_typed_failure(backend: BackendName, content: str, model_stub: ModelStub,
+                                               mixed_repo: Path, lock_verdict: dict[str, Any]) -> None:
     model_stub.content = content
     with pytest.raises(ModelFailure) as failure:
         _propose(model_stub, backend, mixed_repo, lock_verdict)

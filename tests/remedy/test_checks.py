@@ -110,7 +110,8 @@ def test_the_repos_own_tests_run_with_output_captured(tmp_path: Path) -> None:
 
 
 def test_a_hanging_test_command_times_out_and_a_chatty_one_is_capped(tmp_path: Path) -> None:
-    extra = '[remedy]\ntest_command = ["{python}", "-c", "import time; print(\'x\' * 50000, flush=True); time.sleep(60)"]\n'
+    command = "import time; print('x' * 50000, flush=True); time.sleep(60)"
+    extra = f'[remedy]\ntest_command = ["{{python}}", "-c", "{command}"]\n'
     repo = _repo(tmp_path, {"app.py": "A = 1\n"}, extra)
     started = time.monotonic()
     checks = check_fix(repo, "main", _patch(repo, Edit(file="app.py", anchor="A = 1", replacement="A = 2")),
@@ -125,9 +126,9 @@ def test_kassi_toml_remedy_table() -> None:
     spec = TargetSpec.parse({"target": {"start": "x"}, "remedy": {"test_command": "{python} -m pytest -q"}})
     assert spec.test_command == ("{python}", "-m", "pytest", "-q")
     assert TargetSpec.parse({"target": {"start": "x"}}).test_command is None
-    with pytest.raises(BadInput, match="remedy.timeout: unknown key"):
+    with pytest.raises(BadInput, match=r"remedy\.timeout: unknown key"):
         TargetSpec.parse({"target": {"start": "x"}, "remedy": {"timeout": 3}})
     with pytest.raises(BadInput, match=r"unknown placeholder \{port\}"):
         TargetSpec.parse({"target": {"start": "x"}, "remedy": {"test_command": "curl {port}"}})
-    with pytest.raises(BadInput, match="remedy.test_command: empty command"):
+    with pytest.raises(BadInput, match=r"remedy\.test_command: empty command"):
         TargetSpec.parse({"target": {"start": "x"}, "remedy": {"test_command": []}})
