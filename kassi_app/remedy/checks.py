@@ -56,10 +56,13 @@ class FixChecks:
 
     @property
     def ok(self) -> bool:
-        return all(c.status != "failed" for c in (self.applies, *self.parses, *([self.tests] if self.tests else [])))
+        return not self.failures()
+
+    def results(self) -> list[CheckResult]:
+        return [self.applies, *self.parses, *([self.tests] if self.tests else [])]
 
     def failures(self) -> list[CheckResult]:
-        return [c for c in (self.applies, *self.parses, *([self.tests] if self.tests else [])) if c.status == "failed"]
+        return [c for c in self.results() if c.status == "failed"]
 
     def to_dict(self) -> dict[str, object]:
         return {"ok": self.ok, "applies": self.applies.to_dict(), "parses": [c.to_dict() for c in self.parses],
@@ -69,13 +72,13 @@ class FixChecks:
 def check_fix(repo: Path, head: str, patch: Patch, run_tests: bool = True,
               test_timeout_s: float = TEST_TIMEOUT_S) -> FixChecks:
     """Apply ``patch`` to a fresh worktree of ``head`` and check it; the worktree is always removed."""
+    if patch.empty:
+        return FixChecks(CheckResult("applies", "failed", "the fix is empty"))
     with checkout(repo, head) as tree:
         patch_file = tree.parent / "fix.patch"
         patch_file.write_text(patch.text, encoding="utf-8")
         applies = _run("applies", ["git", "apply", "--check", "--whitespace=nowarn", str(patch_file)], tree,
                        TOOL_TIMEOUT_S)
-        if patch.empty:
-            applies = CheckResult("applies", "failed", "the fix is empty")
         if applies.status != "passed":
             return FixChecks(applies)
         applied = _run("applies", ["git", "apply", "--whitespace=nowarn", str(patch_file)], tree, TOOL_TIMEOUT_S)

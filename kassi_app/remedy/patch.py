@@ -11,7 +11,7 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
 from kassi_app.errors import InfrastructureError
-from kassi_app.target.worktree import GIT_TIMEOUT_S, git
+from kassi_app.target.worktree import GIT_TIMEOUT_S, checkout, git
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,22 @@ def worktree_patch(worktree: Path) -> Patch:
     git(worktree, "add", "--all")
     raw = git_diff(worktree)
     return from_text(raw)
+
+
+def fix_commit(repo: Path, head: str, patch: Patch, message: str) -> str:
+    """A commit of head with ``patch`` applied, for the A/B machinery to check out like any ref (the
+    verify-fix run and each localisation experiment: base vs this commit). Made in a scratch
+    worktree; no branch, tag or ref of the user's repo moves. The commit is unreferenced: git keeps it
+    at least two weeks (``gc.pruneExpire``), far longer than a run."""
+    if patch.empty:
+        raise InfrastructureError("an empty fix has nothing to commit")
+    with checkout(repo, head) as tree:
+        patch_file = tree.parent / "fix.patch"
+        patch_file.write_text(patch.text, encoding="utf-8")
+        git(tree, "apply", "--index", "--whitespace=nowarn", str(patch_file))
+        git(tree, "-c", "user.name=kassi", "-c", "user.email=kassi@kassi.invalid", "-c", "commit.gpgsign=false",
+            "commit", "--quiet", "--no-verify", "-m", message)
+        return git(tree, "rev-parse", "HEAD")
 
 
 def git_diff(worktree: Path) -> str:

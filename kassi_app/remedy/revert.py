@@ -81,6 +81,29 @@ def hunks_for_cause(hunks: Sequence[ChangeHunk], hunk: str | None, location: str
     return [h for h in hunks if _same_file(h.file, match["file"]) and h.start <= line <= h.end]
 
 
+@dataclass(frozen=True)
+class Revert:
+    """The minimal revert: the patch, the hunks it undoes and keeps (by name), and why these."""
+
+    patch: Patch
+    reverted: tuple[str, ...]
+    kept: tuple[str, ...]
+    reason: str
+
+
+def minimal_revert(repo: Path, base: str, head: str, hunk: str | None, location: str | None) -> Revert:
+    """Revert the hunk(s) the root cause points at (``RootCause.hunk`` / ``.location``), keeping the
+    rest; when it points at none, the whole change is reverted, and the reason says so."""
+    hunks = change_hunks(repo, base, head)
+    chosen = hunks_for_cause(hunks, hunk, location)
+    if chosen:
+        reason = f"the root cause points at {', '.join(h.name for h in chosen)}"
+    else:
+        chosen, reason = hunks, "the root cause points at no hunk of this change: the whole change is reverted"
+    patch = revert_patch(repo, head, hunks, chosen)
+    return Revert(patch, tuple(h.name for h in chosen), tuple(h.name for h in hunks if h not in chosen), reason)
+
+
 def _same_file(a: str, b: str) -> bool:
     return a == b or a.endswith("/" + b) or b.endswith("/" + a)
 
