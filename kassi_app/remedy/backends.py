@@ -19,6 +19,8 @@ import httpx
 import ollama
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from kassi_app.errors import BadInput
+
 BackendName = Literal["ollama", "openai", "anthropic"]
 FailureReason = Literal["unreachable", "timeout", "http_error", "malformed", "refused", "does_not_apply",
                         "does_not_parse", "checks_failed"]
@@ -64,6 +66,24 @@ class ModelSettings(BaseModel):
         key = next((source[v] for v in KEY_VARIABLES[backend] if source.get(v)), None)
         return cls(backend=backend, model=model, endpoint=endpoint, timeout_s=timeout_s,
                    api_key=SecretStr(key) if key else None)
+
+
+def configured(prefix: str = "KASSI_MODEL", env: Mapping[str, str] | None = None) -> ModelSettings | None:
+    """Settings from the environment alone, or None when no model is configured: ``<prefix>_BACKEND``
+    (ollama | openai | anthropic), ``<prefix>`` (the model name), optional ``<prefix>_ENDPOINT`` and
+    ``<prefix>_TIMEOUT_S``. The auditor model uses ``prefix="KASSI_AUDITOR"``; API keys as
+    ``ModelSettings.from_env``. A half-given or invalid configuration raises ``BadInput``."""
+    source = os.environ if env is None else env
+    backend, model = source.get(f"{prefix}_BACKEND"), source.get(prefix)
+    if not backend and not model:
+        return None
+    if backend not in KEY_VARIABLES or not model:
+        raise BadInput(f"{prefix}_BACKEND must be one of {', '.join(KEY_VARIABLES)} and {prefix} a model name")
+    try:
+        timeout = float(source.get(f"{prefix}_TIMEOUT_S", "120"))
+        return ModelSettings.from_env(backend, model, source.get(f"{prefix}_ENDPOINT") or None, timeout, source)
+    except (ValueError, ValidationError) as exc:
+        raise BadInput(f"{prefix}: invalid model settings: {exc}") from None
 
 
 class ModelFailure(Exception):

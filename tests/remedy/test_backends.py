@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from kassi_app.errors import BadInput
 from kassi_app.remedy.audit import AuditorOpinion, audit_with_model
-from kassi_app.remedy.backends import BackendName, ModelFailure, ModelSettings
+from kassi_app.remedy.backends import BackendName, ModelFailure, ModelSettings, configured
 from kassi_app.remedy.edits import EditSet
 from kassi_app.remedy.propose import fix_context, propose_fix
 from kassi_app.remedy.revert import change_hunks
@@ -168,3 +169,18 @@ def test_the_auditor_model_gives_an_advisory_opinion(backend: BackendName, model
     assert opinion == AuditorOpinion(grounded=False, concerns=["the 512 failing requests are not in the facts"])
     prompt = json.dumps(model_stub.requests[0]["body"])
     assert "raised at app.py:112 (source: target log)" in prompt
+
+
+def test_a_model_is_switched_on_by_settings_alone() -> None:
+    assert configured(env={}) is None
+    on = configured(env={"KASSI_MODEL_BACKEND": "anthropic", "KASSI_MODEL": "claude-x", "ANTHROPIC_API_KEY": SECRET,
+                         "KASSI_MODEL_TIMEOUT_S": "30"})
+    assert on is not None and on.backend == "anthropic" and on.model == "claude-x" and on.timeout_s == 30
+    assert on.url == "https://api.anthropic.com" and on.api_key is not None
+    auditor = configured("KASSI_AUDITOR", env={"KASSI_AUDITOR_BACKEND": "ollama", "KASSI_AUDITOR": "qwen",
+                                               "KASSI_AUDITOR_ENDPOINT": "http://127.0.0.1:9999"})
+    assert auditor is not None and auditor.url == "http://127.0.0.1:9999"
+    for bad in ({"KASSI_MODEL": "m"}, {"KASSI_MODEL_BACKEND": "gpt", "KASSI_MODEL": "m"},
+                {"KASSI_MODEL_BACKEND": "openai", "KASSI_MODEL": "m", "KASSI_MODEL_TIMEOUT_S": "-1"}):
+        with pytest.raises(BadInput):
+            configured(env=bad)
