@@ -41,6 +41,9 @@ class Claim:
     text: str
     line: int
     """Line of the analysis (1-based) that states it."""
+    about: str | None = None
+    """The first ``METHOD /route`` on the same line: a number there must come from a fact about that
+    route (or from a fact about no route in particular)."""
 
 
 @dataclass(frozen=True)
@@ -91,11 +94,12 @@ def claims_of(analysis: str) -> Iterator[Claim]:
         if skipping or raw.startswith("#") or set(raw) <= set("|-: "):
             continue
         line = raw if not raw.startswith("| endpoint ") else ""  # the table's header row names columns
+        about = next((m.group(0) for m in _ROUTE.finditer(_QUOTED.sub("", line)) if " " in m.group(0)), None)
         for kind, pattern in (("error", _QUOTED), ("location", _LOCATION), ("route", _ROUTE),
                               ("error", _EXCEPTION), ("number", _NUMBER)):
             for match in pattern.finditer(line):
                 text = next((g for g in match.groups() if g), None) or match.group(0)
-                yield Claim(kind, text.strip(), number)  # type: ignore[arg-type]
+                yield Claim(kind, text.strip(), number, about)  # type: ignore[arg-type]
             line = pattern.sub(lambda m: " " * len(m.group(0)), line)
 
 
@@ -107,11 +111,22 @@ def check_claims(analysis: str, verdict: Mapping[str, Any]) -> ClaimReport:
 
 def _support(claim: Claim, facts: list[Fact]) -> str | None:
     if claim.kind == "number":
-        return next((f.source for f in facts if _has_number(claim.text, f.text)), None)
+        about = claim.about
+        relevant = [f for f in facts if about is None or _mentions(f.text, about) or not _names_route(f.text)]
+        return next((f.source for f in relevant if _has_number(claim.text, f.text)), None)
     if claim.kind == "location":
         return next((f.source for f in facts if _has_location(claim.text, f.text)), None)
     wanted = " ".join(claim.text.lower().split())
     return next((f.source for f in facts if wanted in " ".join(f.text.lower().split())), None)
+
+
+def _mentions(text: str, route: str) -> bool:
+    """``route`` itself in ``text``, not a longer route it is a prefix of."""
+    return re.search(re.escape(route) + r"(?![\w/{}\-.])", text) is not None
+
+
+def _names_route(text: str) -> bool:
+    return any(" " in m.group(0) for m in _ROUTE.finditer(text))
 
 
 def _has_number(claim: str, fact: str) -> bool:

@@ -79,10 +79,13 @@ class ModelFix:
 
 
 def propose_fix(settings: ModelSettings, repo: Path, head: str, context: FixContext,
-                allowed: Sequence[str]) -> ModelFix:
-    """Ask the model, apply its edits to a scratch worktree of ``head`` (only ``allowed`` files, the
-    change's), check every edited file parses, and render the patch. Raises ModelFailure."""
+                allowed: Sequence[str] | None = None) -> ModelFix:
+    """Ask the model, apply its edits to a scratch worktree of ``head`` (only ``allowed`` files; by
+    default the files the change's hunks touch at head), check every edited file parses, and render
+    the patch. Raises ModelFailure."""
     answer = ask(settings, SYSTEM, context.prompt(), EditSet)
+    if allowed is None:
+        allowed = sorted({h.file for h in context.hunks if h.new_path})
     with checkout(repo, head) as tree:
         try:
             written = apply_edits(answer.edits, allowed, tree)

@@ -35,6 +35,16 @@ def test_tampered_claims_are_reported_with_their_line(lock_verdict: dict[str, An
     assert report.to_dict()["unsupported"]
 
 
+def test_a_number_must_come_from_the_route_its_line_is_about(lock_verdict: dict[str, Any]) -> None:
+    """Each figure of GET /api/books's row is checked against GET /api/books's facts: the median of
+    GET /api/books/{book_id} (89.79) or of POST /api/loans (165.92) does not support it."""
+    row = "| GET /api/books | unchanged | INCONCLUSIVE | 96.26"
+    for stolen in ("89.79", "165.92"):
+        tampered = lock_verdict["analysis"].replace(row, row.replace("96.26", stolen))
+        unsupported = check_claims(tampered, lock_verdict).unsupported
+        assert [(c.text, c.about) for c in unsupported] == [(stolen, "GET /api/books")]
+
+
 def test_a_location_inside_the_named_hunk_is_supported_and_advice_is_not_checked(lock_verdict: dict[str, Any]) -> None:
     text = "The lock is taken at app.py:110, inside the hunk.\n\n## Recommendation\n\nSet timeout=5 on GET /x.\n"
     report = check_claims(text, lock_verdict)

@@ -41,7 +41,7 @@ def _propose(stub: ModelStub, backend: BackendName, repo: Path, verdict: dict[st
              timeout_s: float = 10.0) -> Any:
     hunks = change_hunks(repo, "base", "head")
     context = fix_context(repo, "head", verdict, hunks)
-    return propose_fix(_settings(stub, backend, timeout_s), repo, "head", context, ["app.py", "tools/export_loans.py"])
+    return propose_fix(_settings(stub, backend, timeout_s), repo, "head", context)  # the change's files
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
