@@ -67,8 +67,8 @@ def apply_edits(edits: Sequence[Edit], allowed: Collection[str], root: Path) -> 
     texts: dict[str, str] = {}
     for edit in edits:
         if edit.file not in texts:
-            try:
-                texts[edit.file] = (root / edit.file).read_text(encoding="utf-8")
+            try:  # bytes, not read_text: universal newlines would turn every CRLF of the file into LF
+                texts[edit.file] = (root / edit.file).read_bytes().decode("utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise EditError("does_not_apply", f"{edit.file}: cannot read: {exc}") from None
         count = texts[edit.file].count(edit.anchor) if edit.anchor else 0
@@ -77,5 +77,5 @@ def apply_edits(edits: Sequence[Edit], allowed: Collection[str], root: Path) -> 
             raise EditError("does_not_apply", f"{edit.file}: anchor {where}: {edit.anchor[:80]!r}")
         texts[edit.file] = texts[edit.file].replace(edit.anchor, edit.replacement)
     for name, text in texts.items():
-        (root / name).write_text(text, encoding="utf-8")
+        (root / name).write_bytes(text.encode("utf-8"))
     return sorted(texts)

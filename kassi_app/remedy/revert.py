@@ -17,7 +17,7 @@ from unidiff.patch import Hunk as UHunk
 
 from kassi_app.change.diffs import FileDiff, parse_diff
 from kassi_app.change.git import diff_text
-from kassi_app.errors import BadInput
+from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.remedy.patch import Patch, worktree_patch
 from kassi_app.target.worktree import checkout, git, resolve_ref
 
@@ -132,12 +132,25 @@ def _revert_file(tree: Path, file: str, hunks: list[ChangeHunk], all_of_file: bo
     if added and all_of_file:
         git(tree, "rm", "--quiet", "--", file)
         return
-    lines = [] if deleted else path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = [] if deleted else _lines(path)
     for h in hunks:  # bottom-up: a replacement never shifts the hunks still to do
         at = h.target_start if h.target_length == 0 else h.target_start - 1
+        if lines[at : at + h.target_length] != list(h.target):
+            raise InfrastructureError(f"{file} at head does not hold hunk {h.name} as the diff shows it")
         lines[at : at + h.target_length] = h.source
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(lines), encoding="utf-8")
+    path.write_bytes("".join(lines).encode("utf-8"))
+
+
+def _lines(path: Path) -> list[str]:
+    """The file's lines split on "\n" only, each keeping its end (a CRLF stays a CRLF): what git's
+    diff counts as lines, unlike ``str.splitlines`` and universal-newline reads."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InfrastructureError(f"cannot read {path.name} as UTF-8 text: {exc}") from None
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
 def candidates(hunks: Sequence[ChangeHunk], preferred: Sequence[ChangeHunk] = ()) -> Iterator[tuple[ChangeHunk, ...]]:

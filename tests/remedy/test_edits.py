@@ -83,3 +83,18 @@ def test_the_schema_refuses_extra_fields_and_empty_edit_lists() -> None:
     schema = EditSet.model_json_schema()
     assert schema["additionalProperties"] is False and schema["$defs"]["Edit"]["additionalProperties"] is False
     assert set(schema["required"]) == {"edits", "rationale"}  # OpenAI strict mode wants every field required
+
+
+def test_crlf_files_keep_their_line_ends(tmp_path: Path) -> None:
+    repo = tmp_path / "crlf"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    (repo / "win.py").write_bytes(b"X = 1\r\nY = 2\r\nZ = 3\r\n")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "head")
+    with checkout(repo, "main") as tree:
+        apply_edits([Edit(file="win.py", anchor="Y = 2", replacement="Y = 20")], {"win.py"}, tree)
+        assert (tree / "win.py").read_bytes() == b"X = 1\r\nY = 20\r\nZ = 3\r\n"
+        patch = worktree_patch(tree)
+    assert patch.hunks == 1 and "\n X = 1\r\n-Y = 2\r\n+Y = 20\r\n Z = 3\r\n" in patch.text  # one line changed
+    assert str(PatchSet(patch.text)) == patch.text

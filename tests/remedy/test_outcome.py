@@ -41,16 +41,16 @@ def test_added_and_deleted_files_are_reverted(tmp_path: Path) -> None:
     repo.mkdir()
     git(repo, "init", "--quiet", "--initial-branch=main")
     (repo / "old.py").write_text("A = 1\n", encoding="utf-8")
-    (repo / "keep.py").write_text("B = 1", encoding="utf-8")  # no final newline
+    (repo / "keep.py").write_bytes(b"A = 0\r\n\x0c\r\n" + b"\r\n" * 8 + b"B = 1")  # CRLF, form feed, no final newline
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "base")
     (repo / "old.py").unlink()
     (repo / "new.py").write_text("C = 1\n", encoding="utf-8")
-    (repo / "keep.py").write_text("B = 2", encoding="utf-8")
+    (repo / "keep.py").write_bytes(b"A = 0\r\n\x0c\r\n" + b"\r\n" * 8 + b"B = 2")
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "head")
     hunks = change_hunks(repo, "HEAD~1", "HEAD")
-    assert sorted(h.name for h in hunks) == ["keep.py:1-1", "new.py:1-1", "old.py:0-0"]
+    assert sorted(h.name for h in hunks) == ["keep.py:8-11", "new.py:1-1", "old.py:0-0"]
     sha = fix_commit(repo, "HEAD", revert_patch(repo, "HEAD", hunks, hunks), "revert all")
     assert git(repo, "diff", "HEAD~1", sha) == ""  # exactly base again, final newline state included
 
