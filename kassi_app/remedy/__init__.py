@@ -23,6 +23,7 @@ from kassi_app.remedy.revert import (
     hunks_for_cause,
     localise,
     minimal_revert,
+    revert_commit,
     revert_patch,
 )
 
@@ -55,6 +56,7 @@ __all__ = [
     "localise",
     "minimal_revert",
     "propose_fix",
+    "revert_commit",
     "revert_patch",
     "verification",
 ]

@@ -104,6 +104,20 @@ def minimal_revert(repo: Path, base: str, head: str, hunk: str | None, location:
     return Revert(patch, tuple(h.name for h in chosen), tuple(h.name for h in hunks if h not in chosen), reason)
 
 
+def revert_commit(repo: Path, head: str, commit: str) -> Patch:
+    """The patch (to apply on head) that undoes ``commit`` — the first bad one bisection found —
+    while keeping every later commit: ``git revert --no-commit`` in a scratch worktree of head, so
+    git's three-way merge carries the commit's hunks across the lines later commits moved. A revert
+    that conflicts is an InfrastructureError naming the files."""
+    sha = resolve_ref(repo, commit)
+    with checkout(repo, head) as tree:
+        try:
+            git(tree, "revert", "--no-commit", "--no-edit", sha)
+        except InfrastructureError as exc:
+            raise InfrastructureError(f"reverting {sha[:12]} on {head} conflicts: {exc}") from None
+        return worktree_patch(tree)
+
+
 def _same_file(a: str, b: str) -> bool:
     return a == b or a.endswith("/" + b) or b.endswith("/" + a)
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from unidiff import PatchSet
 
-from kassi_app.errors import BadInput
+from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.remedy.checks import check_fix
+from kassi_app.remedy.patch import fix_commit
 from kassi_app.remedy.revert import (
     ChangeHunk,
     bisect_commits,
@@ -18,6 +19,7 @@ from kassi_app.remedy.revert import (
     change_hunks,
     hunks_for_cause,
     localise,
+    revert_commit,
     revert_patch,
 )
 from kassi_app.target.worktree import checkout
@@ -140,14 +142,14 @@ def four_commits(tmp_path: Path) -> tuple[Path, list[str]]:
     repo = tmp_path / "range"
     repo.mkdir()
     git(repo, "init", "--quiet", "--initial-branch=main")
-    (repo / "app.py").write_text("DELAY_MS = 0\n", encoding="utf-8")
+    gap = "".join(f"# line {n}\n" for n in range(10))  # keeps the two settings' hunks apart
+    (repo / "app.py").write_text(f"DELAY_MS = 0\n{gap}A = 0\n", encoding="utf-8")
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "base")
     git(repo, "tag", "base")
     shas = []
-    for i, text in enumerate(("DELAY_MS = 0\nA = 1\n", "DELAY_MS = 0\nA = 2\n", "DELAY_MS = 250\nA = 2\n",
-                              "DELAY_MS = 250\nA = 3\n")):
-        (repo / "app.py").write_text(text, encoding="utf-8")
+    for i, (delay, a) in enumerate(((0, 1), (0, 2), (250, 2), (250, 3))):
+        (repo / "app.py").write_text(f"DELAY_MS = {delay}\n{gap}A = {a}\n", encoding="utf-8")
         git(repo, "commit", "--quiet", "--all", "-m", f"commit {i + 1}")
         shas.append(git(repo, "rev-parse", "HEAD"))
     return repo, shas
@@ -173,3 +175,16 @@ def test_bisection_can_check_head_first(four_commits: tuple[Path, list[str]]) ->
     assert found.first_bad is None and found.tested == [(shas[3], False)]
     with pytest.raises(BadInput, match="no commits"):
         bisect_commits(repo, "main", "main", lambda _commit: True)
+
+
+def test_the_first_bad_commit_is_reverted_on_head_keeping_later_commits(
+        four_commits: tuple[Path, list[str]], tmp_path: Path) -> None:
+    repo, shas = four_commits
+    patch = revert_commit(repo, "main", shas[2])
+    assert patch.files == ("app.py",) and "-DELAY_MS = 250\n+DELAY_MS = 0\n" in patch.text
+    fixed = fix_commit(repo, "main", patch, "revert the first bad commit")
+    text = git(repo, "show", f"{fixed}:app.py")
+    assert text.startswith("DELAY_MS = 0\n") and text.endswith("A = 3")  # commit 4's change stays
+
+    with pytest.raises(InfrastructureError, match="conflicts"):
+        revert_commit(repo, "main", shas[1])  # A = 1 -> 2, but head has A = 3 on that very line
