@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -156,18 +157,28 @@ class _HttpBackend:
         self.settings = settings
 
     def _post(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> Any:
+        """POST and read the answer within ``timeout_s`` in all: httpx's timeout bounds each connect
+        and each read, so a server trickling bytes would outlast it; the read loop checks the total."""
         s = self.settings
+        late = ModelFailure("timeout", f"{url} did not answer within {s.timeout_s:g} s")
+        deadline = time.monotonic() + s.timeout_s
+        data = bytearray()
         try:
-            response = httpx.post(url, json=body, headers=headers, timeout=s.timeout_s)
+            with httpx.Client(timeout=s.timeout_s) as client, client.stream(
+                    "POST", url, json=body, headers=headers) as response:
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if time.monotonic() > deadline:
+                        raise late
         except httpx.TimeoutException:
-            raise ModelFailure("timeout", f"{url} did not answer within {s.timeout_s:g} s") from None
+            raise late from None
         except httpx.TransportError as exc:
             raise ModelFailure("unreachable", f"{url}: {type(exc).__name__}") from None
+        text = data.decode("utf-8", errors="replace")
         if response.status_code >= 400:
-            raise ModelFailure("http_error", f"{url} answered {response.status_code}: "
-                               f"{response.text[:_ERROR_BODY_CHARS]}")
+            raise ModelFailure("http_error", f"{url} answered {response.status_code}: {text[:_ERROR_BODY_CHARS]}")
         try:
-            return response.json()
+            return json.loads(text)
         except ValueError:
             raise ModelFailure("malformed", f"{url} answered with something that is not JSON") from None
 

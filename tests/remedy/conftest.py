@@ -64,6 +64,8 @@ class ModelStub:
     url: str = ""
     content: str = ""
     hang: bool = False
+    trickle: bool = False
+    """Send the status line and headers, then one byte of the body every 0.2 s."""
     requests: list[dict[str, Any]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -106,7 +108,14 @@ def model_stub() -> Iterator[ModelStub]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if not stub.trickle:
+                self.wfile.write(data)
+                return
+            for i in range(len(data)):
+                if stub.release.wait(0.2):
+                    return
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
 
         def log_message(self, *args: Any) -> None:
             pass

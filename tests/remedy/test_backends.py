@@ -105,6 +105,18 @@ def test_a_hanging_server_times_out_within_the_bound(
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.parametrize("backend", ["openai", "anthropic"])
+def test_a_trickling_server_times_out_on_the_total_bound(
+        backend: BackendName, model_stub: ModelStub, mixed_repo: Path, lock_verdict: dict[str, Any]) -> None:
+    """Each byte comes well within the per-read timeout; the whole answer would take minutes."""
+    model_stub.content, model_stub.trickle = json.dumps(GOOD), True
+    started = time.monotonic()
+    with pytest.raises(ModelFailure) as failure:
+        _propose(model_stub, backend, mixed_repo, lock_verdict, timeout_s=1.0)
+    assert failure.value.reason == "timeout"
+    assert time.monotonic() - started < 10
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_edits_that_do_not_apply_or_do_not_parse(
         backend: BackendName, model_stub: ModelStub, mixed_repo: Path, lock_verdict: dict[str, Any]) -> None:
