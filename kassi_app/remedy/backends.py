@@ -24,7 +24,9 @@ from kassi_app.errors import BadInput
 
 BackendName = Literal["ollama", "openai", "anthropic"]
 FailureReason = Literal["unreachable", "timeout", "http_error", "malformed", "refused", "does_not_apply",
-                        "does_not_parse", "checks_failed"]
+                        "does_not_parse", "checks_failed", "not_verified"]
+"""Why a model's fix was not used. The last two are the caller's: the repo's tests failed on it, or
+the verify-fix run did not come back HEALTHY."""
 M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_ENDPOINTS: dict[BackendName, str] = {
