@@ -44,6 +44,9 @@ class TargetSpec:
     openapi_file: str | None = None
     settings: ProjectSettings = field(default_factory=ProjectSettings)
     """The file's ``[load]``, ``[slo]`` and ``[judge]`` tables, as given (validated with the request)."""
+    test_command: tuple[str, ...] | None = None
+    """``[remedy] test_command``: the repo's own tests, run on a candidate fix (placeholders
+    ``{python}``, ``{workdir}``)."""
 
     @classmethod
     def load(cls, path: Path) -> TargetSpec:
@@ -62,7 +65,7 @@ class TargetSpec:
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> TargetSpec:
-        _only(data, "", {"target", "load", "slo", "judge"})
+        _only(data, "", {"target", "load", "slo", "judge", "remedy"})
         table = _table(data, "target", required=True)
         _only(table, "target", {"start", "env", "health", "ready_timeout_s", "openapi_file", "process"})
         raw_extra = table.get("process", [])
@@ -80,6 +83,12 @@ class TargetSpec:
                 for name in _PLACEHOLDER.findall(arg):
                     if name not in allowed:
                         raise BadInput(f"{key}: unknown placeholder {{{name}}} (known: {sorted(allowed)})")
+        remedy = _table(data, "remedy")
+        _only(remedy, "remedy", {"test_command"})
+        test_command = _argv(remedy["test_command"], "remedy.test_command") if "test_command" in remedy else None
+        for name in _PLACEHOLDER.findall(" ".join(test_command or ())):
+            if name not in {"python", "workdir"}:
+                raise BadInput(f"remedy.test_command: unknown placeholder {{{name}}} (known: ['python', 'workdir'])")
         project = ProjectSettings.from_toml(data)
         resolve_settings(RunRequest(), project)  # the whole file is checked now, not after the load ran
         return cls(
@@ -87,6 +96,7 @@ class TargetSpec:
             processes=extras,
             openapi_file=_opt_str(table, "target.openapi_file"),
             settings=project,
+            test_command=test_command,
         )
 
 
@@ -103,15 +113,7 @@ def _process(table: Mapping[str, Any], key: str, fixed_name: str | None) -> Proc
             raise BadInput(f"{key}.name: required, lower-case letters, digits and '_'")
     else:
         name = fixed_name
-    start = table.get("start")
-    if isinstance(start, str):
-        argv = tuple(shlex.split(start))
-    elif isinstance(start, list) and all(isinstance(a, str) for a in start):
-        argv = tuple(start)
-    else:
-        raise BadInput(f"{key}.start: required, a command string or a list of strings")
-    if not argv:
-        raise BadInput(f"{key}.start: empty command")
+    argv = _argv(table.get("start"), f"{key}.start")
     env = _table(table, f"{key}.env") if "env" in table else {}
     if not all(isinstance(v, str) for v in env.values()):
         raise BadInput(f"{key}.env: values must be strings")
@@ -122,6 +124,19 @@ def _process(table: Mapping[str, Any], key: str, fixed_name: str | None) -> Proc
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise BadInput(f"{key}.ready_timeout_s: must be a positive number")
     return ProcessSpec(name, argv, dict(env), health, float(timeout))
+
+
+def _argv(value: Any, key: str) -> tuple[str, ...]:
+    """A command given as a string (shell-split) or a list of strings."""
+    if isinstance(value, str):
+        argv = tuple(shlex.split(value))
+    elif isinstance(value, list) and all(isinstance(a, str) for a in value):
+        argv = tuple(value)
+    else:
+        raise BadInput(f"{key}: required, a command string or a list of strings")
+    if not argv:
+        raise BadInput(f"{key}: empty command")
+    return argv
 
 
 def _table(data: Mapping[str, Any], key: str, required: bool = False) -> dict[str, Any]:
