@@ -139,7 +139,7 @@ def join(access: Rows, client: Rows) -> Panel:
         for q in (50, 95):
             row |= {f"client_p{q}": np.percentile(c, q), f"server_p{q}": np.percentile(s, q),
                     f"gap_p{q}": np.percentile(c - s, q)}
-        rows.append({k: round(v, 1) if isinstance(v, float) else v for k, v in row.items()})
+        rows.append({k: round(float(v), 1) if isinstance(v, float) else v for k, v in row.items()})
     return no_data(rows, "No joined requests: kassi:client and kassi:access events share a request_id "
                          "once both are published")
 

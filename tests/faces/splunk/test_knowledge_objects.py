@@ -76,12 +76,15 @@ def test_access_events_carry_every_cim_web_field() -> None:
     assert "duration_ms AS response_time" in props["FIELDALIAS-kassi_cim_web"]
 
 
-def test_access_events_are_tagged_web() -> None:
+def test_access_events_are_tagged_web_where_the_cim_app_sees_them() -> None:
     eventtypes = read_conf(DEFAULT / "eventtypes.conf")
     tags = read_conf(DEFAULT / "tags.conf")
     tagged = [name for name, et in eventtypes.items() if et["search"] == "sourcetype=kassi:access"]
     assert tagged == ["kassi_access"]
     assert tags["eventtype=kassi_access"]["web"] == "enabled"
+    meta = read_conf(ROOT / "metadata" / "default.meta")
+    for kind in ("props", "eventtypes", "tags"):
+        assert meta[kind]["export"] == "system", f"the CIM data models cannot see kassi's {kind}"
 
 
 def test_kassi_index_defaults_to_main_and_is_shared() -> None:
