@@ -29,6 +29,10 @@ from tests.faces.splunk.splunk_app import (
     validate_with_splunk,
 )
 
+# The first test may run `npm ci` (about a minute here, up to the 600 s given to npm on a slow
+# network): more than the suite's default per-test timeout.
+pytestmark = pytest.mark.timeout(900)
+
 VIEWS = studio_views()
 MACROS = read_conf(DEFAULT / "macros.conf")
 TRANSFORMS = read_conf(DEFAULT / "transforms.conf")
