@@ -193,7 +193,7 @@ def panels(run: dict[str, Any], walk: Rows, access: Rows, client: Rows) -> dict[
         "ds_evidence": ("table", [{"source": "root cause", "fact": run["root_cause"] or "none named"}]
                         + [{"source": e["source"], "fact": e["fact"]} for e in run["evidence"]]),
         "ds_remedy": no_data([{"remediation diff": line} for line in diff.splitlines() if line],
-                             "No remediation for this run (HEALTHY - or no fix was proposed)"),
+                             "No remediation for this run: it was HEALTHY or no fix was proposed"),
         "ds_ledger": ("table", [{
             "verifies": "verifies" if run["ledger_verified"] else "DOES NOT VERIFY",
             **{k: run[k] for k in ("ledger_head", "ledger_entries", "ledger_sealed", "ledger_problem")}}]),
