@@ -272,7 +272,8 @@ def page(definition: dict[str, Any], data: dict[str, Panel], run_id: str) -> tup
         elif kind == "table":
             body = draw_table(content, colour_of)
         else:
-            body = draw_chart(*content, viz.get("options", {}).get("seriesColorsByField", {}), w, h)
+            categories, series = content
+            body = draw_chart(categories, series, viz.get("options", {}).get("seriesColorsByField", {}), w, h)
         boxes.append(f'<div class="panel" style="left:{x}px;top:{y + top}px;width:{w - 8}px;height:{h - 8}px">'
                      f'<h3>{html.escape(viz.get("title", ""))}</h3>{body}</div>')
     height = top + max(i["position"]["y"] + i["position"]["h"] for i in layout["structure"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kassi_app.events import AccessEvent
+from kassi_app.events import AccessEvent, Variant
 from tests.faces.splunk.render_run_view import join, page, panels
 from tests.faces.splunk.splunk_app import studio_views
 
@@ -20,8 +20,8 @@ RUN: dict[str, Any] = {
 }
 
 
-def access(request_id: str, variant: str, status: int, ms: float) -> dict[str, Any]:
-    event = AccessEvent(1.0, "r1", variant, "POST", "/api/loans", "/api/loans", status, ms, 10).to_dict()  # type: ignore[arg-type]
+def access(request_id: str, variant: Variant, status: int, ms: float) -> dict[str, Any]:
+    event = AccessEvent(1.0, "r1", variant, "POST", "/api/loans", "/api/loans", status, ms, 10).to_dict()
     return {**event, "request_id": request_id}
 
 
