@@ -23,8 +23,6 @@ NODE_DIR = Path(__file__).resolve().parent / "node"
 MACRO_REF = re.compile(r"`([A-Za-z_][\w-]*)(?:\(([^`]*)\))?`")
 """A macro call in SPL: `name` or `name(arg, ...)`."""
 LOOKUP_REF = re.compile(r"\b(?:lookup|inputlookup|outputlookup)\s+(?:\w+=\S+\s+)*([\w-]+)")
-TOKEN_REF = re.compile(r"\$([A-Za-z_][\w]*)(?:\.[\w]+)?(?:\|[\w|]*)?\$")
-"""A Dashboard Studio token: $name$, $name.earliest$, $name|s$."""
 
 
 def read_conf(path: Path) -> dict[str, dict[str, str]]:
@@ -70,8 +68,9 @@ def full_query(definition: Mapping[str, Any], name: str) -> str:
 
 
 def validate_with_splunk(definitions: Mapping[str, Mapping[str, Any]], workdir: Path) -> dict[str, Any]:
-    """Run Splunk's dashboard validator (node/validate.js) over the definitions: name -> None when
-    valid, else the list of schema errors. Needs ``npm ci`` done in NODE_DIR."""
+    """Run Splunk's dashboard validator (node/validate.js) over the definitions: name ->
+    {"errors": None when valid else the schema errors, "tokens": the tokens used}. Needs
+    ``npm ci`` done in NODE_DIR."""
     paths = {}
     for name, definition in definitions.items():
         path = workdir / f"{name}.json"

@@ -4,18 +4,21 @@
 // @splunk/dashboard-definition (no migration applied first: what we ship is what is checked), and
 // each visualization's `options` against its options schema from @splunk/visualization-schemas
 // (the dashboard schema accepts any options object, so a misspelt option would otherwise pass).
+// It also lists the tokens the definition uses, found by @splunk/dashboard-utils' own extraction,
+// so a caller can check each is set by an input.
 //
 //   node validate.js def1.json [def2.json ...]   each file holds one definition (the JSON inside
 //   node validate.js < def.json                  a view's <definition><![CDATA[...]]>)
 //
-// Prints {"<file or ->": null | [errors...]} and exits 0 when every definition is valid, 1 when one
-// is not, 2 on bad input.
+// Prints {"<file or ->": {"errors": null | [...], "tokens": [{namespace, name}, ...]}} and exits 0
+// when every definition is valid, 1 when one is not, 2 on bad input.
 'use strict';
 
 const fs = require('fs');
 const Ajv = require('ajv');
 const { DashboardValidator } = require('@splunk/dashboard-validation');
 const { defaultSchema } = require('@splunk/dashboard-definition');
+const { extractTokensFromObject } = require('@splunk/dashboard-utils');
 const viz = require('@splunk/visualization-schemas');
 
 // The visualization types kassi's views may use, with their options schemas.
@@ -61,15 +64,24 @@ function validate(definition) {
   return errors.length ? errors : null;
 }
 
+// Where a definition uses tokens (inputs define them in options.token, so they are not a use).
+function tokensUsed(definition) {
+  const used = ['dataSources', 'visualizations', 'defaults', 'expressions']
+    .flatMap((part) => extractTokensFromObject(definition[part] || {}));
+  const unique = new Map(used.map(({ namespace, name }) => [`${namespace}:${name}`, { namespace, name }]));
+  return [...unique.values()];
+}
+
 function main(paths) {
   const sources = paths.length ? paths : ['-'];
   const results = {};
   for (const source of sources) {
     const text = fs.readFileSync(source === '-' ? 0 : source, 'utf8');
-    results[source] = validate(JSON.parse(text));
+    const definition = JSON.parse(text);
+    results[source] = { errors: validate(definition), tokens: tokensUsed(definition) };
   }
   process.stdout.write(`${JSON.stringify(results, null, 1)}\n`);
-  return Object.values(results).every((errors) => errors === null) ? 0 : 1;
+  return Object.values(results).every(({ errors }) => errors === null) ? 0 : 1;
 }
 
 try {
