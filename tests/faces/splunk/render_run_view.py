@@ -190,8 +190,8 @@ def panels(run: dict[str, Any], walk: Rows, access: Rows, client: Rows) -> dict[
         "ds_join": join(access, client),
         "ds_latency": latency(access),
         "ds_errors": errors(access),
-        "ds_evidence": ("table", [{"source": "root cause", "fact": run["root_cause"] or "none named"}]
-                        + [{"source": e["source"], "fact": e["fact"]} for e in run["evidence"]]),
+        "ds_evidence": ("table", [{"observed_by": "root cause", "fact": run["root_cause"] or "none named"}]
+                        + [{"observed_by": e["source"], "fact": e["fact"]} for e in run["evidence"]]),
         "ds_remedy": no_data([{"remediation diff": line} for line in diff.splitlines() if line],
                              "No remediation for this run: it was HEALTHY or no fix was proposed"),
         "ds_ledger": ("table", [{
