@@ -4,11 +4,15 @@ as the view's SPL does. (The screenshot itself is made by hand; see docs/splunk-
 
 from __future__ import annotations
 
+import re
+import shlex
 from typing import Any
+
+import pytest
 
 from kassi_app.events import AccessEvent, Variant
 from tests.faces.splunk.render_run_view import join, page, panels
-from tests.faces.splunk.splunk_app import studio_views
+from tests.faces.splunk.splunk_app import full_query, studio_views
 
 VIEW = studio_views()["kassi_run"]
 RUN: dict[str, Any] = {
@@ -53,3 +57,26 @@ def test_empty_panels_say_why_and_the_page_shows_every_title() -> None:
     for viz in VIEW["visualizations"].values():
         assert viz["title"].replace("'", "&#x27;") in html
     assert height > max(i["position"]["y"] for i in VIEW["layout"]["layoutDefinitions"]["layout_main"]["structure"])
+
+
+def spl_columns(query: str) -> list[str]:
+    """The columns a search ends with: its last `| table`, then any `| rename A AS B, ...`."""
+    tail = query.rsplit("| table ", 1)[1]
+    columns = shlex.split(tail.split("\n", 1)[0])
+    for renames in re.findall(r"\| rename (.+)", tail):
+        for old, new in re.findall(r'(\S+) AS ("[^"]+"|\S+)', renames):
+            columns[columns.index(old)] = new.strip('"')
+    return columns
+
+
+@pytest.mark.parametrize(
+    "viz", [v for v in VIEW["visualizations"].values() if v["type"] == "splunk.table"], ids=lambda v: v["title"]
+)
+def test_tables_have_the_columns_of_the_views_searches(viz: dict[str, Any]) -> None:
+    walk = [{"seq": 0, "card": "The Fool", "phase": "begin", "status": "ok", "duration_s": 0.1, "detail": ""}]
+    run = {**RUN, "remedy": {"diff": "--- a/app.py\n+++ b/app.py\n-x\n+y"}}
+    server, requester = [access("q1", "head", 200, 10.0)], [client("q1", "head", 12.0)]
+    source = viz["dataSources"]["primary"]
+    kind, rows = panels(run, walk, server, requester)[source]
+    assert kind == "table"
+    assert list(rows[0]) == spl_columns(full_query(VIEW, source))
