@@ -17,6 +17,14 @@ pick_python() {
   fi
 }
 
+# The report tests open the HTML report in Debian's chromium (driven through playwright, which
+# brings no browser of its own here): install it when missing and we may (root with apt-get).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "kassi: installing chromium for the report tests" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+    || echo "kassi: could not install chromium; the HTML report browser tests will be skipped" >&2
+fi
+
 stamp=".venv/.kassi-installed"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
@@ -28,7 +36,7 @@ if [ ! -x .venv/bin/python ]; then
   eval "$py -m venv .venv"
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v 'is ignored' >&2 || true
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[demos,dev]' 2>&1 \
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[demos,dev,report]' 2>&1 \
   | grep -vE 'is ignored|^\s*$' >&2 || true
 .venv/bin/python -c 'import kassi_app, burr, mcp, scipy' || { echo "kassi: environment install failed" >&2; exit 1; }
 echo "$want" > "$stamp"
