@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kassi_app.cli.bench_runs",
     "kassi_app.cli.telemetry",
     "kassi_app.cli.governance",
+    "kassi_app.cli.report",
     "kassi_app.cli.load",
     "kassi_app.cli.demos",
     "kassi_app.cli.judge",

@@ -34,19 +34,28 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def render(record: Mapping[str, Any], fmt: str, *, store_path: Path | None = None) -> str:
-    """One report of the run as text. Only HTML reads the per-request latencies (for its plots)."""
+def render(
+    record: Mapping[str, Any], fmt: str, *, folder: Path | None = None, store_path: Path | None = None
+) -> str:
+    """One report of the run as text. Only HTML reads the per-request latencies (for its plots).
+    ``folder`` / ``store_path`` say where the run folder and the store are when not where the record
+    says (see ``data.gather``)."""
     check_format(fmt)
-    return _RENDERERS[fmt](gather(record, store_path=store_path, with_samples=fmt == "html"))
+    return _RENDERERS[fmt](gather(record, folder=folder, store_path=store_path, with_samples=fmt == "html"))
 
 
 def write_reports(
-    record: Mapping[str, Any], formats: Iterable[str], out_dir: Path, *, store_path: Path | None = None
+    record: Mapping[str, Any],
+    formats: Iterable[str],
+    out_dir: Path,
+    *,
+    folder: Path | None = None,
+    store_path: Path | None = None,
 ) -> list[Path]:
     """Write ``report<suffix>`` for each format into ``out_dir``; return the paths written."""
     wanted = [check_format(f) for f in dict.fromkeys(formats)]
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = gather(record, store_path=store_path, with_samples="html" in wanted)
+    data = gather(record, folder=folder, store_path=store_path, with_samples="html" in wanted)
     paths = []
     for fmt in wanted:
         path = out_dir / f"report{SUFFIXES[fmt]}"

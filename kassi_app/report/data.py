@@ -78,13 +78,20 @@ def run_folder(record: Mapping[str, Any]) -> Path | None:
     return Path(str(path)).parent if path else None
 
 
-def gather(record: Mapping[str, Any], *, store_path: Path | None = None, with_samples: bool = True) -> ReportData:
+def gather(
+    record: Mapping[str, Any],
+    *,
+    folder: Path | None = None,
+    store_path: Path | None = None,
+    with_samples: bool = True,
+) -> ReportData:
     """The record with its ledger entries and (``with_samples``) its per-request latencies.
 
-    The store defaults to ``kassi.db`` in the kassi home the run folder sits in.
+    ``folder`` is the run folder (default: where the record says its ledger is); the store defaults
+    to ``kassi.db`` in the kassi home that folder sits in (``<home>/runs/<run id>``).
     """
     notes: list[str] = []
-    folder = run_folder(record)
+    folder = folder or run_folder(record)
     ledger = _read_ledger(folder, notes)
     samples: dict[str, dict[str, Samples]] = {}
     if with_samples:

@@ -106,13 +106,15 @@ def _shift_marks(ax: Axes, effects: Mapping[str, Any]) -> str:
     if isinstance(effects.get("shift_pct"), int | float):
         caption += f" ({effects['shift_pct']:+.1f} %)"
     if isinstance(base, int | float) and base > 0:
-        ax.axvline(base, color=_colour("base"), linestyle=":", linewidth=1)
+        limits = ax.get_xlim()  # the marks stay within the samples' range
+        ax.axvline(base, color=_colour("base"), linestyle=":", linewidth=1, label="base median")
         if base + shift > 0:
             ax.axvline(base + shift, color=_colour("head"), linestyle="--", linewidth=1, label="base median + shift")
         if isinstance(ci, Sequence) and len(ci) == 2 and base + max(ci) > 0:
             # a log axis cannot show zero: an interval reaching down to -base starts at 1 % of base
             low = max(base + min(ci), base / 100)
             ax.axvspan(low, base + max(ci), color=_colour("head"), alpha=0.12, label="shift interval")
+        ax.set_xlim(limits)
     return caption
 
 
@@ -157,13 +159,15 @@ def route_figure(label: str, samples: Mapping[str, Samples], effects: Mapping[st
 
 
 def _plain_log_ticks(ax: Axes) -> None:
-    """Log axes labelled 10, 100, 1000 (not 10^1) with unlabelled minor ticks."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    """Log axes ticked and labelled at 1-2-5 steps (20, 50, 100, not 10^2), with no minor ticks: easier
+    to read off, and a smaller, faster figure."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
     for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
         if scale == "log":
+            axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
             axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
-            axis.set_minor_formatter(NullFormatter())
+            axis.set_minor_locator(NullLocator())
 
 
 def blocks_figure(load: Mapping[str, Any], prefix: str) -> str:
