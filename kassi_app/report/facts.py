@@ -60,10 +60,18 @@ def route_facts(route: Mapping[str, Any]) -> RouteFacts:
     )
 
 
-def all_route_facts(data: ReportData) -> list[RouteFacts]:
+def failing_first(data: ReportData) -> list[Mapping[str, Any]]:
     """The judged routes, failing ones first (the order a reader wants), then as the verdict lists them."""
-    facts = [route_facts(r) for r in data.routes]
-    return sorted(facts, key=lambda f: f.cls not in FAILING)
+    return sorted(data.routes, key=lambda r: r.get("class") not in FAILING)
+
+
+def all_route_facts(data: ReportData) -> list[RouteFacts]:
+    return [route_facts(r) for r in failing_first(data)]
+
+
+def headline(data: ReportData) -> str:
+    """The verdict's reason without the class it already starts with (shown beside it)."""
+    return data.reason.removeprefix(f"{data.verdict_class}: ")
 
 
 def refs(record: Mapping[str, Any]) -> str:

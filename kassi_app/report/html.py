@@ -10,7 +10,7 @@ from typing import Any
 
 from kassi_app.report import plots
 from kassi_app.report.data import ReportData
-from kassi_app.report.facts import all_route_facts, num, refs, route_facts, walk
+from kassi_app.report.facts import all_route_facts, failing_first, headline, num, refs, route_facts, walk
 
 _CLASS_COLOURS = {
     "REGRESSION": "#b3261e",
@@ -73,7 +73,7 @@ def _header(data: ReportData) -> str:
     return (
         f"<h1>kassi run {escape(str(record.get('run_id', '?')))}</h1>"
         f'<div class="verdict" style="--c:{_CLASS_COLOURS.get(cls, "#5f6368")}">{_cls(cls)} '
-        f"{escape(data.reason)}</div>"
+        f"{escape(headline(data))}</div>"
         f'<p class="meta">{escape(str(record.get("mode") or "?"))} · {escape(refs(record))} · ledger head '
         f"<code>{escape(data.ledger_head[:16] or '—')}</code> · sealed {escape(str(ledger.get('sealed', '?')))}</p>"
         + (f"<ul class=meta>{notes}</ul>" if notes else "")
@@ -101,7 +101,7 @@ def _distributions(data: ReportData) -> str:
     load = data.record.get("load")
     if isinstance(load, Mapping) and load:
         out += ["<h3>k6 latency per block, in run order (client side)</h3>", plots.blocks_figure(load, "blocks")]
-    for index, route in enumerate(data.routes):
+    for index, route in enumerate(failing_first(data)):
         f = route_facts(route)
         samples = data.samples.get(f.label) or {}
         out.append(f"<h3>{escape(f.label)} {_cls(f.cls)}</h3>")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kassi_app.report.data import ReportData
-from kassi_app.report.facts import all_route_facts, refs, walk
+from kassi_app.report.facts import all_route_facts, headline, refs, walk
 
 LIMIT = 65_000
 MAX_ROUTES = 40
@@ -46,7 +46,7 @@ def _summary(data: ReportData) -> str:
     lines = [
         f"## {_EMOJI.get(cls, '')} kassi: **{cls}**",
         "",
-        _text(data.reason),
+        _text(headline(data)),
         "",
         f"<sub>run `{_text(record.get('run_id', '?'))}` · {_text(refs(record))} · "
         f"ledger head `{_text(data.ledger_head[:16] or '—')}`</sub>",
