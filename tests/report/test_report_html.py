@@ -89,6 +89,8 @@ def test_report_states_the_records_verdict_and_clean_absences(run_home: RunHome)
         assert f"<td>{action}</td>" in html
     assert not re.search(r"""(src|href)=["']?https?:""", html)  # nothing to fetch
     assert "<script" not in html
+    # an error body quoted in the evidence is text, not markup
+    assert html.count("<!doctype html>") == 1 and "&lt;!doctype html&gt; &lt;html lang=en&gt;" in html
 
 
 def test_ids_stay_unique_across_the_inline_svgs(run_home: RunHome) -> None:
