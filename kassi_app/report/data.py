@@ -1,9 +1,11 @@
-"""What a report reads: the run record, plus the two things the record points at but does not copy.
+"""What a report reads: the run record, plus the things the record points at but does not copy.
 
 The record (``run.json``) holds every figure the verdict rests on; a report never recomputes them.
-Two inputs come from beside it: the ledger (the agent's walk, one entry per step or refusal) and the
-run's per-request latencies in the embedded store (to draw distributions, not to judge). Both are
-optional: a record moved to another machine still renders, with "not available" where they were.
+Three inputs come from beside it: the ledger (the agent's walk, one entry per step or refusal), the
+run's per-request latencies in the embedded store (to draw distributions, not to judge), and the
+text of the diff hunk the root cause names (the record keeps its name, ``file:start-end``; the text
+comes from the repo's own ``git diff base head``). All are optional: a record moved to another
+machine still renders, saying what it could not show.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kassi_app.change.diffs import parse_diff
+from kassi_app.change.git import diff_text
 from kassi_app.errors import KassiError
 from kassi_app.events import AccessEvent
 from kassi_app.telemetry.queries import AccessEventsQuery
@@ -40,6 +44,7 @@ class ReportData:
     record: Mapping[str, Any]
     ledger: tuple[Mapping[str, Any], ...] = ()
     samples: Mapping[str, Mapping[str, Samples]] = field(default_factory=dict)
+    hunk_text: str | None = None
     notes: tuple[str, ...] = ()
 
     @property
@@ -85,7 +90,8 @@ def gather(
     store_path: Path | None = None,
     with_samples: bool = True,
 ) -> ReportData:
-    """The record with its ledger entries and (``with_samples``) its per-request latencies.
+    """The record with its ledger entries, the root cause's hunk text and (``with_samples``, for the
+    HTML plots) its per-request latencies.
 
     ``folder`` is the run folder (default: where the record says its ledger is); the store defaults
     to ``kassi.db`` in the kassi home that folder sits in (``<home>/runs/<run id>``).
@@ -97,7 +103,8 @@ def gather(
     if with_samples:
         path = store_path or (folder.parent.parent / STORE_FILE if folder else None)
         samples = _read_samples(record, path, notes)
-    return ReportData(record=record, ledger=tuple(ledger), samples=samples, notes=tuple(notes))
+    hunk = _hunk_text(record, notes)
+    return ReportData(record=record, ledger=tuple(ledger), samples=samples, hunk_text=hunk, notes=tuple(notes))
 
 
 def _read_ledger(folder: Path | None, notes: list[str]) -> list[Mapping[str, Any]]:
@@ -147,3 +154,29 @@ def group_samples(events: Sequence[AccessEvent]) -> dict[str, dict[str, Samples]
         route: {v: Samples(tuple(t), tuple(lat), tuple(b), tuple(s)) for v, (t, lat, b, s) in per.items()}
         for route, per in columns.items()
     }
+
+
+def _hunk_text(record: Mapping[str, Any], notes: list[str]) -> str | None:
+    """The text of the hunk the root cause names, from the repo's diff base..head; None (with a note)
+    when the repo or a ref is gone, or no hunk has that name."""
+    verdict = record.get("verdict")
+    root = verdict.get("root_cause") if isinstance(verdict, Mapping) else None
+    name = str(root.get("hunk") or "") if isinstance(root, Mapping) else ""
+    if not name or "\n" in name:
+        return name or None  # no hunk named, or the record already carries its text
+    request = record.get("request")
+    req: Mapping[str, Any] = request if isinstance(request, Mapping) else {}
+    repo, base, head = req.get("repo"), req.get("base"), req.get("head")
+    if not (repo and base and head and Path(str(repo)).is_dir()):
+        notes.append(f"diff hunk {name}: the repository is no longer at {repo}, only the hunk's name is shown")
+        return None
+    try:
+        files = parse_diff(diff_text(Path(str(repo)), str(base), str(head)))
+    except KassiError as exc:
+        notes.append(f"diff hunk {name}: {exc}")
+        return None
+    for hunk in (h for f in files for h in f.hunks):
+        if f"{hunk.file}:{hunk.start}-{hunk.end}" == name:
+            return hunk.text
+    notes.append(f"diff hunk {name}: not in the diff of {str(base)[:12]}..{str(head)[:12]}")
+    return None

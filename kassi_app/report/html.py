@@ -139,11 +139,12 @@ def _root_cause(data: ReportData) -> str:
         facts = [("kind", root.get("kind")), ("error", root.get("error")), ("location", root.get("location")),
                  ("introduced by the change", root.get("introduced_by_change"))]
         out.append(_table(["", ""], [[escape(k), escape(str(v))] for k, v in facts if v is not None]))
-        hunk = str(root.get("hunk") or "")
-        if "\n" in hunk:
-            out += ["<h3>Diff hunk</h3>", _diff(hunk)]
-        elif hunk:
-            out.append(f"<p>diff hunk: <code>{escape(hunk)}</code></p>")
+        name = str(root.get("hunk") or "")
+        if data.hunk_text:
+            title = f" <code>{escape(name)}</code>" if "\n" not in name else ""
+            out += [f"<h3>Diff hunk{title}</h3>", _diff(data.hunk_text)]
+        elif name:
+            out.append(f"<p>diff hunk: <code>{escape(name)}</code> (its text is not available)</p>")
     else:
         out.append(_none("no root cause named"))
     evidence = [e for e in data.verdict.get("evidence") or [] if isinstance(e, Mapping)]

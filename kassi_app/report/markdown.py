@@ -16,6 +16,7 @@ from kassi_app.report.facts import all_route_facts, headline, refs, walk
 LIMIT = 65_000
 MAX_ROUTES = 40
 MAX_CELL = 200
+MAX_HUNK = 6_000
 _EMOJI = {"REGRESSION": "🔴", "DEGRADING": "🟠", "THROTTLED": "🟣", "HEALTHY": "🟢", "INCONCLUSIVE": "⚪"}
 
 
@@ -67,6 +68,9 @@ def _summary(data: ReportData) -> str:
         lines += ["### Root cause", "", _text(root.get("summary", "")), ""]
         where = [f"{k}: `{_text(root[k], MAX_CELL)}`" for k in ("error", "location", "hunk") if root.get(k)]
         lines += [" · ".join(where), ""] if where else []
+        if data.hunk_text:
+            lines += ["<details><summary>the diff hunk</summary>", "", _fence(_cut(data.hunk_text, MAX_HUNK, "hunk"),
+                                                                            "diff"), "</details>", ""]
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,35 @@ def test_without_matplotlib_the_report_says_how_to_get_plots(
     html = render(run_home.record, "html")
     assert "pip install &#x27;kassi[report]&#x27;" in html
     assert "<svg" not in html
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, timeout=60)
+
+
+def test_the_root_causes_hunk_is_read_from_the_repos_own_diff(run_home: RunHome, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    lines = [f"line_{i} = {i}" for i in range(1, 131)]
+    (repo / "app.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    lines[111] = "conn = sqlite3.connect(DB, isolation_level='EXCLUSIVE')"
+    (repo / "app.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "head")
+    record = dict(run_home.record)
+    record["request"] = {"repo": str(repo), "base": "HEAD~1", "head": "HEAD"}
+    record["verdict"] = dict(record["verdict"], root_cause=dict(record["verdict"]["root_cause"], hunk="app.py:109-115"))
+    html = render(record, "html")
+    assert "<h3>Diff hunk <code>app.py:109-115</code></h3>" in html
+    assert "<span class=\"del\">-line_112 = 112</span>" in html
+    assert "<span class=\"add\">+conn = sqlite3.connect(DB, isolation_level=&#x27;EXCLUSIVE&#x27;)</span>" in html
+    comment = render(record, "markdown")
+    assert "+conn = sqlite3.connect(DB, isolation_level='EXCLUSIVE')" in comment
+
+
+def test_a_vanished_repo_leaves_the_hunks_name_and_says_why(run_home: RunHome) -> None:
+    html = render(run_home.record, "html")
+    assert "diff hunk: <code>app.py:108-120</code> (its text is not available)" in html
+    assert "the repository is no longer at /tmp/kassi-demo-sqlite-write-lock/repo" in html
