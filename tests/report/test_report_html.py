@@ -78,8 +78,21 @@ def test_report_renders_in_chromium_with_every_plot_drawn_and_nothing_fetched(
     assert shot.stat().st_size > 50_000  # a full page with plots, not a blank frame
 
 
-def test_report_states_the_records_verdict_and_clean_absences(run_home: RunHome) -> None:
-    html = render(run_home.record, "html")
+@pytest.fixture(scope="module")
+def fixture_html(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunHome, str]:
+    """The fixture run's HTML, rendered once for the tests that only read it."""
+    home = make_home(tmp_path_factory.mktemp("home"))
+    return home, render(home.record, "html")
+
+
+@pytest.fixture
+def no_plots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests about the text sections: skip drawing (slow on a busy machine, and tested above)."""
+    monkeypatch.setattr(plots, "available", lambda: False)
+
+
+def test_report_states_the_records_verdict_and_clean_absences(fixture_html: tuple[RunHome, str]) -> None:
+    run_home, html = fixture_html
     assert "REGRESSION</span> POST /api/loans: server errors 0.0 % at base → 41.0 % at head" in html
     assert "-124.2 ms [-141.8, -105.5] (-55.0 %)" in html  # the judge's Hodges-Lehmann shift, not re-estimated
     assert "sqlite3.OperationalError: database is locked" in html
@@ -94,14 +107,15 @@ def test_report_states_the_records_verdict_and_clean_absences(run_home: RunHome)
     assert html.count("<!doctype html>") == 1 and "&lt;!doctype html&gt; &lt;html lang=en&gt;" in html
 
 
-def test_ids_stay_unique_across_the_inline_svgs(run_home: RunHome) -> None:
-    html = render(run_home.record, "html")
+def test_ids_stay_unique_across_the_inline_svgs(fixture_html: tuple[RunHome, str]) -> None:
+    _, html = fixture_html
     ids = Counter(re.findall(r'\sid="([^"]+)"', html))
     assert ids and max(ids.values()) == 1
     for ref in re.findall(r'(?:url\(#|href="#)([^")]+)', html):
         assert ref in ids, ref
 
 
+@pytest.mark.usefixtures("no_plots")
 def test_fix_gap_and_refusal_are_shown_when_recorded(run_home: RunHome) -> None:
     record = dict(run_home.record)
     record["remedy"] = {"source": "revert", "diff": DIFF, "files": ["app.py"],
@@ -128,10 +142,8 @@ def test_without_the_store_the_report_says_so_and_still_renders(tmp_path: Path) 
     assert "REGRESSION" in html
 
 
-def test_without_matplotlib_the_report_says_how_to_get_plots(
-    run_home: RunHome, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(plots, "available", lambda: False)
+@pytest.mark.usefixtures("no_plots")
+def test_without_matplotlib_the_report_says_how_to_get_plots(run_home: RunHome) -> None:
     html = render(run_home.record, "html")
     assert "pip install &#x27;kassi[report]&#x27;" in html
     assert "<svg" not in html
@@ -141,6 +153,7 @@ def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, timeout=60)
 
 
+@pytest.mark.usefixtures("no_plots")
 def test_the_root_causes_hunk_is_read_from_the_repos_own_diff(run_home: RunHome, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -163,7 +176,7 @@ def test_the_root_causes_hunk_is_read_from_the_repos_own_diff(run_home: RunHome,
     assert "+conn = sqlite3.connect(DB, isolation_level='EXCLUSIVE')" in comment
 
 
-def test_a_vanished_repo_leaves_the_hunks_name_and_says_why(run_home: RunHome) -> None:
-    html = render(run_home.record, "html")
+def test_a_vanished_repo_leaves_the_hunks_name_and_says_why(fixture_html: tuple[RunHome, str]) -> None:
+    _, html = fixture_html
     assert "diff hunk: <code>app.py:108-120</code> (its text is not available)" in html
     assert "the repository is no longer at /tmp/kassi-demo-sqlite-write-lock/repo" in html
