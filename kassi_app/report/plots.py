@@ -35,7 +35,6 @@ _PATH_DATA = re.compile(r'\sd="([^"]*)"')
 _LONG_DECIMAL = re.compile(r"(\d\.\d)\d+")
 
 
-
 def available() -> bool:
     """Whether matplotlib (the ``report`` extra) is installed."""
     return importlib.util.find_spec("matplotlib") is not None
@@ -66,10 +65,10 @@ def _figure(width_in: float, height_in: float, panels: int = 1) -> Iterator[tupl
 
 
 def _svg(fig: Figure, prefix: str) -> str:
-    """The figure as an ``<svg>`` element, its ids prefixed so several can share one HTML page."""
+    """The figure as an ``<svg>`` element, its ids prefixed so several can share one HTML page.
+    Called inside ``_figure`` (its style applies to the drawing)."""
     buffer = io.StringIO()
-    with _style():
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
     text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
