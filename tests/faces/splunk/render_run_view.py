@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from kassi_app.governance.seal import seal_key
 from kassi_app.governance.verify import verify_ledger
+
 from kassi_app.home import kassi_home
 from tests.faces.splunk.splunk_app import LOOKUPS, ROOT, studio_views
 
