@@ -41,8 +41,19 @@ class ConsolePrinter(NullSink):
         self._console.print(f"[{style}]{event.card:>18} · {event.phase}{took}[/{style}]{note}", highlight=False)
 
 
-def execute(request: RunRequest, as_json: bool, console: Console | None = None) -> RunOutcome:
-    """Run ``request`` to its sealed end and print the record; the outcome carries the exit code."""
+def report_formats(text: str | None) -> list[str]:
+    """``--report html,junit`` as checked format names (a bad one is refused before the run)."""
+    from kassi_app.report import check_format
+
+    return [check_format(f.strip()) for f in (text or "").split(",") if f.strip()]
+
+
+def execute(
+    request: RunRequest, as_json: bool, console: Console | None = None, reports: list[str] | None = None
+) -> RunOutcome:
+    """Run ``request`` to its sealed end, print the record and write the ``reports`` asked for; the
+    outcome carries the exit code."""
+    from kassi_app.report import write_reports
     from kassi_app.target import cleanup  # the engine loads only when a run starts
     from kassi_app.workflow.runner import run_request
 
@@ -55,6 +66,10 @@ def execute(request: RunRequest, as_json: bool, console: Console | None = None) 
         typer.echo(json.dumps(outcome.record, indent=2, default=str))
     else:
         render_human(outcome.record, console)
+    if reports:
+        folder = Path(outcome.record["ledger"]["path"]).parent
+        for path in write_reports(outcome.record, reports, folder / "reports"):
+            console.print(f"report: {path}", highlight=False)
     return outcome
 
 
@@ -98,6 +113,8 @@ def run(
     rounds: Annotated[int | None, typer.Option(help="A/B rounds (each: one block per variant).")] = None,
     segments: Annotated[int, typer.Option(help="Split each block over N k6 processes.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    report: Annotated[str | None, typer.Option(
+        help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")] = None,
 ) -> None:
     """Load-test a change (A/B: base vs head) or a live service, and judge it.
 
@@ -121,7 +138,7 @@ def run(
         segments=segments,
         label="cli",
     )
-    raise typer.Exit(execute(request, as_json).exit_code)
+    raise typer.Exit(execute(request, as_json, reports=report_formats(report)).exit_code)
 
 
 def register(app: typer.Typer) -> None:
