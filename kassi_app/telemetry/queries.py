@@ -23,13 +23,13 @@ Row = tuple[Any, ...]
 
 ACCESS_SEARCH = "`kassi_index` sourcetype=kassi:access"
 LOG_SEARCH = "`kassi_index` sourcetype=kassi:log"
-_STATUS_CLASSES = (
+STATUS_CLASSES_SPL = (
     "count(eval(status>=200 AND status<300)) AS status_2xx, "
     "count(eval(status>=400 AND status<500 AND status!=429)) AS status_4xx, "
     "count(eval(status=429)) AS status_429, "
     "count(eval(status>=500)) AS status_5xx"
 )
-_PERCENTILES = ", ".join(f"exactperc{q}(duration_ms) AS p{q}" for q in (50, 95, 99))
+PERCENTILES_SPL = ", ".join(f"exactperc{q}(duration_ms) AS p{q}" for q in (50, 95, 99))
 
 
 class Query(Protocol, Generic[R_co]):
@@ -138,7 +138,7 @@ class RouteStatsQuery(Scope):
         )
 
     def to_spl(self) -> str:
-        return f"search {self.search()} | stats count, {_STATUS_CLASSES}, {_PERCENTILES} by variant route"
+        return f"search {self.search()} | stats count, {STATUS_CLASSES_SPL}, {PERCENTILES_SPL} by variant route"
 
     def read(self, rows: Sequence[Row]) -> tuple[RouteStats, ...]:
         return tuple(_route_stats(v, r, list(g)) for (v, r), g in groupby(rows, key=lambda x: (x[0], x[1])))
