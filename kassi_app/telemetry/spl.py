@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Generic, TypeVar, cast
 
 from kassi_app.events import AccessEvent, ParsedException, Variant
@@ -132,13 +133,16 @@ class SplRenderer:
 
     @staticmethod
     def _windows(windows: Sequence[BlockWindow], pad: float) -> str:
-        """``block``, ``variant`` and ``run_id`` from the time windows; events outside all are dropped."""
-        spans = [f"_time>={epoch(w.start - pad)} AND _time<{epoch(w.end + pad)}" for w in windows]
-        block = ", ".join(f"{s}, {w.block}" for s, w in zip(spans, windows, strict=True))
-        variant = ", ".join(f"block={w.block}, {spl_quote(w.variant)}" for w in windows)
+        """``block``, ``variant`` and ``run_id`` from the time windows. A block runs from its start to
+        the next block's start (trailing requests stay with their block); only the run's outer edges
+        are padded (clock skew between kassi and the service moves every block alike)."""
+        ordered = sorted(windows, key=lambda w: w.start)
+        arms = [f"_time<{epoch(nxt.start)}, {w.block}" for w, nxt in pairwise(ordered)]
+        block = ", ".join([*arms, f"true(), {ordered[-1].block}"])
+        variant = ", ".join(f"block={w.block}, {spl_quote(w.variant)}" for w in ordered)
         return (
-            f"| eval block=case({block}) | where isnotnull(block) "
-            f"| eval variant=case({variant}), run_id={spl_quote(windows[0].run_id)}"
+            f"| where _time>={epoch(ordered[0].start - pad)} AND _time<{epoch(ordered[-1].end + pad)} "
+            f"| eval block=case({block}), variant=case({variant}), run_id={spl_quote(ordered[0].run_id)}"
         )
 
     def _normalise(self) -> str:

@@ -6,18 +6,14 @@ instead of being judged on half the data.
 
 from __future__ import annotations
 
-import json
 import ssl
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-import anyio
-import httpx2
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from splunklib import binding, client, results
 
 from kassi_app.errors import InfrastructureError
+from kassi_app.governance.upstream import UpstreamServer, call_upstream
 from kassi_app.telemetry.splunk_settings import McpConnection, SdkConnection, SplunkSettings
 
 Row = dict[str, Any]
@@ -80,7 +76,8 @@ class SdkTransport:
 
 
 class McpTransport:
-    """The official Splunk MCP Server's ``splunk_run_query`` over streamable HTTP with a bearer token.
+    """The official Splunk MCP Server's ``splunk_run_query`` over streamable HTTP with a bearer token,
+    through kassi's one MCP client (``governance.upstream``: deadline, redacted errors).
 
     Results come back in ``structuredContent.results``; a full page (``row_limit`` rows) may have
     been cut, so it counts as partial.
@@ -88,40 +85,16 @@ class McpTransport:
 
     def __init__(self, conn: McpConnection, token: str, *, timeout_s: float = 60.0) -> None:
         self.conn = conn
-        self._token = token
+        self.server = UpstreamServer("Splunk MCP server", url=conn.url, token=token, verify_tls=conn.verify)
         self.timeout_s = timeout_s
 
     def export(self, spl: str, earliest: str, latest: str) -> list[Row]:
-        try:
-            return anyio.run(self._call, spl, earliest, latest)
-        except InfrastructureError:
-            raise
-        except TimeoutError:
-            raise InfrastructureError(f"the Splunk MCP server timed out after {self.timeout_s:.0f}s") from None
-        except Exception as exc:  # boundary: transport, protocol and HTTP errors of the MCP client
-            raise InfrastructureError(f"the Splunk MCP server at {self.conn.url} failed: {exc}") from None
-
-    async def _call(self, spl: str, earliest: str, latest: str) -> list[Row]:
         args = {"query": spl, "earliest_time": earliest, "latest_time": latest, "row_limit": self.conn.row_limit}
-        with anyio.fail_after(self.timeout_s):
-            async with (
-                httpx2.AsyncClient(
-                    headers={"Authorization": f"Bearer {self._token}"},
-                    verify=self.conn.verify,
-                    timeout=httpx2.Timeout(self.timeout_s),
-                ) as http,
-                Client(streamable_http_client(self.conn.url, http_client=http), mode="legacy") as mcp,
-            ):
-                result = await mcp.call_tool(self.conn.tool, args, read_timeout_seconds=self.timeout_s)
-        if result.is_error:
-            text = " ".join(getattr(c, "text", "") for c in result.content).strip()
-            raise InfrastructureError(f"Splunk MCP {self.conn.tool} refused the search: {text or 'no reason given'}")
-        payload = result.structured_content or {}
+        payload = call_upstream(self.server, self.conn.tool, args, self.timeout_s)
         rows = payload.get("results")
         if not isinstance(rows, list):
             raise InfrastructureError(
-                f"Splunk MCP {self.conn.tool} answered without structuredContent.results: "
-                f"{json.dumps(payload)[:200]}"
+                f"Splunk MCP {self.conn.tool} answered without structuredContent.results: {sorted(payload)}"
             )
         messages = payload.get("messages") or []
         check_messages([(str(m.get("type", "")), str(m.get("text", ""))) for m in messages if isinstance(m, dict)])
