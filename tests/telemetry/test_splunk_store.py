@@ -137,7 +137,7 @@ def test_settle_gives_up_at_the_deadline(state: StubState) -> None:
 
 
 def test_refused_token_is_inconclusive_with_the_reason(state: StubState) -> None:
-    with splunkd_stub(state) as port, pytest.raises(InfrastructureError, match="refused the search: .*not logged in"):
+    with splunkd_stub(state) as port, pytest.raises(InfrastructureError, match=r"refused the search: .*not logged in"):
         _store(port, token="wrong-token").ask(RouteStatsQuery(run_id=RUN))
 
 
