@@ -4,6 +4,7 @@ autopilot, rendered for people (progress, verdict, analysis) or as one JSON obje
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
     from kassi_app.governance.governor import StepOutcome
     from kassi_app.workflow.runner import RunOutcome
     from kassi_app.workflow.session import RunSession
+
+class TelemetryChoice(StrEnum):
+    proxy = "proxy"
+    splunk = "splunk"
+
 
 STATUS_STYLE = {"ok": "green", "failed": "red", "refused": "yellow"}
 
@@ -49,7 +55,8 @@ def execute(request: RunRequest, as_json: bool, console: Console | None = None) 
 def render_human(record: dict[str, Any], console: Console) -> None:
     telemetry: dict[str, dict[str, dict[str, Any]]] = record.get("telemetry") or {}
     if telemetry:
-        table = Table(title="server-side telemetry (proxy)")
+        source = (record.get("request") or {}).get("telemetry") or "proxy"
+        table = Table(title=f"server-side telemetry ({source})")
         for column in ("variant", "route", "requests", "2xx", "429", "5xx", "p50 ms", "p95 ms", "p99 ms"):
             table.add_column(column, justify="left" if column in ("variant", "route") else "right")
         for variant, routes in telemetry.items():
@@ -85,6 +92,12 @@ def run(
     high_duration: Annotated[float | None, typer.Option(help="Seconds of the high stage.")] = None,
     rounds: Annotated[int | None, typer.Option(help="A/B rounds (each: one block per variant).")] = None,
     segments: Annotated[int, typer.Option(help="Split each block over N k6 processes.")] = 1,
+    telemetry: Annotated[TelemetryChoice, typer.Option(
+        help="Live: read the server side from kassi's proxy, or from the service's own logs in Splunk.")
+    ] = TelemetryChoice.proxy,
+    splunk_config: Annotated[Path | None, typer.Option(
+        help="With --telemetry splunk: its TOML settings file (default $KASSI_HOME/splunk.toml).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Load-test a change (A/B: base vs head) or a live service, and judge it.
@@ -104,6 +117,8 @@ def run(
         allow_hosts=tuple(allow_host or ()),
         load=LoadOverrides(low_vus, high_vus, low_duration, high_duration, rounds),
         segments=segments,
+        telemetry=telemetry.value,
+        splunk_config=splunk_config.expanduser().resolve() if splunk_config else None,
     )
     raise typer.Exit(execute(request, as_json).exit_code)
 

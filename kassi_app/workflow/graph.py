@@ -54,6 +54,10 @@ class BeginInputs(BaseModel):
     rounds: int | None = None
     segments: int = Field(1, description="k6 processes per block (execution segments)")
     max_extensions: int = Field(1, ge=0, le=5)
+    telemetry: Literal["proxy", "splunk"] = Field(
+        "proxy", description="live: read the server side from kassi's proxy or from Splunk"
+    )
+    splunk_config: str | None = Field(None, description="live + splunk: the Splunk settings file")
 
     def to_request(self) -> RunRequest:
         return RunRequest(
@@ -69,6 +73,8 @@ class BeginInputs(BaseModel):
                                self.rounds),
             segments=self.segments,
             max_extensions=self.max_extensions,
+            telemetry=self.telemetry,
+            splunk_config=Path(self.splunk_config).expanduser() if self.splunk_config else None,
         )
 
     @classmethod
@@ -79,7 +85,8 @@ class BeginInputs(BaseModel):
             head=request.head, url=request.url, endpoints=list(request.endpoints), openapi=request.openapi,
             allow_hosts=list(request.allow_hosts), low_vus=load.low_vus, high_vus=load.high_vus,
             low_duration_s=load.low_duration_s, high_duration_s=load.high_duration_s, rounds=load.rounds,
-            segments=request.segments, max_extensions=request.max_extensions,
+            segments=request.segments, max_extensions=request.max_extensions, telemetry=request.telemetry,
+            splunk_config=str(request.splunk_config) if request.splunk_config else None,
         )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 Mode = Literal["ab", "live"]
+TelemetrySource = Literal["proxy", "splunk"]
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,6 @@ class RunRequest:
     segments: int = 1
     max_extensions: int = 1
     label: str = ""
+    telemetry: TelemetrySource = "proxy"
+    """Where the server-side truth comes from: kassi's proxy, or (live) the service's logs in Splunk."""
+    splunk_config: Path | None = None

@@ -33,8 +33,11 @@ from kassi_app.target import RunningTarget, TargetSpec, checkout, resolve_ref, s
 from kassi_app.target.spec import SPEC_FILE
 from kassi_app.target.worktree import git
 from kassi_app.telemetry.logparse import LogParser
+from kassi_app.telemetry.port import ExternalTruth, TelemetryStore
 from kassi_app.telemetry.proxy import AccessLogProxy
 from kassi_app.telemetry.queries import AccessEventsQuery, RouteStatsQuery, TopErrorsQuery
+from kassi_app.telemetry.spl import BlockWindow
+from kassi_app.telemetry.splunk_settings import SplunkSettings
 from kassi_app.telemetry.store import SQLiteStore
 from kassi_app.workflow.request import RunRequest
 
@@ -83,6 +86,10 @@ class RunSession:
         self.run_dir = self.home / "runs" / self.run_id
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.store = store or SQLiteStore(self.home / "kassi.db")
+        self.truth: TelemetryStore = self.store
+        """Where the judge reads the server side: the proxy's events in ``store``, or (live runs with
+        ``--telemetry splunk``) the service's own access log in Splunk."""
+        self._splunk: SplunkSettings | None = None
         self.timer = PhaseTimer()
         self.failure: KassiError | None = None
         self.request: RunRequest | None = None
@@ -125,6 +132,8 @@ class RunSession:
         self.request = request
         if not 1 <= request.segments <= MAX_SEGMENTS:
             raise BadInput(f"--segments must be at least 1 and at most {MAX_SEGMENTS}")
+        if request.telemetry == "splunk" and request.mode != "live":
+            raise BadInput("--telemetry splunk is for live runs: A/B targets run here, behind kassi's proxy")
         if request.mode == "ab":
             repo = request.repo
             if repo is None or not repo.is_dir():
@@ -143,7 +152,11 @@ class RunSession:
             except ValueError as exc:
                 raise BadInput(str(exc)) from None
             self.spec = None
-            facts = {"url": request.url}
+            if request.telemetry == "splunk":
+                from kassi_app.telemetry.splunk_open import load_settings
+
+                self._splunk = load_settings(request.splunk_config)
+            facts = {"url": request.url, "telemetry": request.telemetry}
         self._apply_load_settings()
         return {"run_id": self.run_id, "mode": request.mode, **facts}
 
@@ -234,6 +247,10 @@ class RunSession:
             host, port = check_url_allowed(req.url, req.allow_hosts)
             _check_reachable(host, port)
             self.sides = [Side("live", host, port)]
+            if self._splunk is not None:
+                from kassi_app.telemetry.splunk_open import open_splunk_store
+
+                self.truth = open_splunk_store(self._splunk, [e.route for e in (*self.endpoints, *self.background)])
             return {"live": req.url}
         assert req.repo is not None
         out: dict[str, Any] = {}
@@ -282,24 +299,32 @@ class RunSession:
         return list(self.sides) if done_rounds % 2 == 0 else list(reversed(self.sides))
 
     def _one_block(self, side: Side, block: int, routes: list[str], block_s: float) -> K6Result:
-        assert self.script is not None
         if side.target is not None:
             side.target.check_alive()
+        if isinstance(self.truth, ExternalTruth):  # no proxy: the service's own log is the truth
+            started = time.time()
+            result = self._k6(side, block, (self.req.url or "").rstrip("/"), block_s)
+            self.truth.record_block(BlockWindow(self.run_id, side.variant, block, started, time.time()))
+            return result
         proxy = AccessLogProxy(side.host, side.port, self.run_id, side.variant, routes, self._keep_access)
         proxy_port = proxy.start()
         try:
-            result = run_segmented(
-                self.script,
-                self.req.segments,
-                env={"BASE_URL": f"http://127.0.0.1:{proxy_port}", "KASSI_BLOCK": str(block)},
-                workdir=self.run_dir / f"k6-block{block:02d}-{side.variant}",
-                timeout_s=block_s + self.profile.setup_timeout_s + K6_MARGIN_S,
-            )
+            result = self._k6(side, block, f"http://127.0.0.1:{proxy_port}", block_s)
         finally:
             proxy.stop()
         if side.target is not None:
             side.target.check_alive()
         return result
+
+    def _k6(self, side: Side, block: int, base_url: str, block_s: float) -> K6Result:
+        assert self.script is not None
+        return run_segmented(
+            self.script,
+            self.req.segments,
+            env={"BASE_URL": base_url, "KASSI_BLOCK": str(block)},
+            workdir=self.run_dir / f"k6-block{block:02d}-{side.variant}",
+            timeout_s=block_s + self.profile.setup_timeout_s + K6_MARGIN_S,
+        )
 
     def _keep_access(self, events: Sequence[AccessEvent]) -> None:
         self.store.write_access(events)
@@ -307,6 +332,8 @@ class RunSession:
     def collect(self) -> dict[str, Any]:
         """Per variant and route: requests, status classes, p50/p95/p99 and top errors (store queries)."""
         self._flush_logs()
+        if isinstance(self.truth, ExternalTruth):
+            self.truth.settle(self.run_id)
         telemetry = self.telemetry()
         if not telemetry:
             raise InfrastructureError("the proxy recorded no requests: the load never reached the service")
@@ -315,8 +342,8 @@ class RunSession:
         return {"telemetry": telemetry, "warnings": self.warnings}
 
     def telemetry(self) -> dict[str, dict[str, Any]]:
-        stats = self.store.ask(RouteStatsQuery(run_id=self.run_id))
-        errors = self.store.ask(TopErrorsQuery(run_id=self.run_id, limit=3))
+        stats = self.truth.ask(RouteStatsQuery(run_id=self.run_id))
+        errors = self.truth.ask(TopErrorsQuery(run_id=self.run_id, limit=3))
         telemetry: dict[str, dict[str, Any]] = {}
         for s in stats:
             telemetry.setdefault(s.variant, {})[s.route] = {
@@ -338,7 +365,7 @@ class RunSession:
 
     def judge(self) -> dict[str, Any]:
         """The statistical verdict over the run's access events, with root cause from the logs."""
-        events = self.store.ask(AccessEventsQuery(run_id=self.run_id))
+        events = self.truth.ask(AccessEventsQuery(run_id=self.run_id))
         settings = JudgeSettings.from_dict(self.spec.judge) if self.spec else JudgeSettings()
         slo = Slo(p95_ms=self.spec.slo.p95_ms, error_rate=self.spec.slo.error_rate) if self.spec else Slo()
         users = (self.profile.low_vus, self.profile.high_vus)
@@ -487,5 +514,6 @@ def _request_facts(req: RunRequest | None) -> dict[str, Any]:
         "url": req.url,
         "endpoints": list(req.endpoints),
         "segments": req.segments,
+        "telemetry": req.telemetry,
     }
 
