@@ -55,11 +55,14 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
 
         def _reply(self, status: int, body: str, kind: str) -> None:
             data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (its time-out): nothing left to answer
 
         def _authorised(self) -> bool:
             if self.headers.get("Authorization") == state.credential:

@@ -158,6 +158,26 @@ def test_spl_the_engine_cannot_run_is_refused(state: StubState) -> None:
         _store(port).ask(RouteStatsQuery(run_id=RUN))
 
 
+def test_a_search_that_outlives_its_timeout_is_inconclusive(state: StubState) -> None:
+    released = threading.Event()
+
+    def hang(*_args: object) -> list[dict[str, str]]:
+        released.wait(30)  # splunkd still searching: no answer until the test is over
+        return []
+
+    state.engine.run = hang  # type: ignore[method-assign]
+    try:
+        with splunkd_stub(state) as port:
+            conn = SdkConnection(host="127.0.0.1", port=port, scheme="http")
+            store = SplunkStore(SETTINGS, SdkTransport(conn, TOKEN, timeout_s=0.5), ROUTES)
+            store.record_block(WINDOWS[0])
+            with pytest.raises(InfrastructureError, match="timed out"):
+                store.ask(RouteStatsQuery(run_id=RUN))
+            released.set()
+    finally:
+        released.set()
+
+
 def test_nothing_listening_is_inconclusive() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(StubState(SplEngine([]), "")))
     port = server.server_address[1]
