@@ -8,6 +8,7 @@ read the SPL back with the stub's tokenizer (``spl_eval``), which follows SPL's 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -104,3 +105,13 @@ def test_field_names_from_settings_cannot_carry_syntax(bad: str) -> None:
 def test_index_names_are_plain(bad: str) -> None:
     with pytest.raises(ValidationError):
         SplunkSettings(access=AccessSource(index=bad))
+
+
+def test_the_documented_settings_are_valid(tmp_path: Path) -> None:
+    """docs/splunk-telemetry.md shows a full settings file: it must load as written."""
+    doc = (Path(__file__).parents[2] / "docs" / "splunk-telemetry.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```toml\n(.*?)```", doc, re.DOTALL)
+    (tmp_path / "splunk.toml").write_text(block, encoding="utf-8")
+    settings = SplunkSettings.load(tmp_path / "splunk.toml")
+    assert settings.access.index == "web" and settings.errors is not None
+    assert settings.connection.transport == "sdk" and settings.connection.verify
