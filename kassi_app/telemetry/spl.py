@@ -23,6 +23,7 @@ from itertools import pairwise
 from typing import Any, Generic, TypeVar, cast
 
 from kassi_app.events import AccessEvent, ParsedException, Variant
+from kassi_app.telemetry.history import EPOCH, P95Point, RouteP95HistoryQuery
 from kassi_app.telemetry.queries import (
     ACCESS_COLUMNS,
     PERCENTILES_SPL,
@@ -45,10 +46,6 @@ from kassi_app.telemetry.splunk_settings import AccessSource, ErrorSource, Splun
 
 R = TypeVar("R")
 SplRow = Mapping[str, Any]
-HISTORY_SEARCH = "`kassi_index` sourcetype=kassi:run"
-"""kassi's own published run records: fixed text of the kassi app (its macro), never user input."""
-EPOCH = "kassi_epoch"
-"""``_time`` copied: the JSON output renders ``_time`` itself as an ISO string, a copy stays epoch seconds."""
 _UNIT_TO_MS = {"ms": 1.0, "s": 1000.0, "us": 0.001}
 
 
@@ -71,24 +68,6 @@ class SplSearch(Generic[R]):
     earliest: str
     latest: str
     read: Callable[[Sequence[SplRow]], R]
-
-
-@dataclass(frozen=True)
-class P95Point:
-    """One past run's p95 for a route: the live baseline (from ``kassi:run`` events)."""
-
-    run_id: str
-    time: float
-    p95_ms: float
-
-
-@dataclass(frozen=True)
-class RouteP95HistoryQuery:
-    """This route's p95 (ms) at ``variant`` over the last ``runs`` published runs, newest first."""
-
-    route: str
-    variant: Variant = "live"
-    runs: int = 20
 
 
 def field_ref(name: str) -> str:
@@ -203,6 +182,9 @@ class SplRenderer:
     # ---- the questions -------------------------------------------------------------------------
     def render(self, query: Query[R], windows: Sequence[BlockWindow]) -> SplSearch[R]:
         """The SPL of one typed query over the given windows (those of the query's run)."""
+        if isinstance(query, RouteP95HistoryQuery):  # kassi's own run records: no window, no mapping
+            days = f"-{self.settings.history_days}d"
+            return cast(SplSearch[R], SplSearch(query.to_spl(), days, "now", read_history))
         if not isinstance(query, Scope):
             raise TypeError(f"no SPL rendering for {type(query).__name__}")
         mine = [w for w in windows if w.run_id == query.run_id]
@@ -260,19 +242,6 @@ class SplRenderer:
             f"| where rank<={int(query.limit)} | table variant exception_type exception_message n"
         ).replace("  ", " ")
         return SplSearch(spl, earliest, latest, read_top_exceptions)
-
-    def history(self, query: RouteP95HistoryQuery) -> SplSearch[tuple[P95Point, ...]]:
-        """This route's p95 over the last N published runs. The route and variant are JSON keys
-        taken literally (``json_extract_exact``), so ``{id}`` or a dot in a route is no path syntax."""
-        p95 = (
-            "tonumber(json_extract_exact(json_extract_exact(json_extract_exact(json_extract_exact("
-            f'_raw, "telemetry"), {spl_quote(query.variant)}), {spl_quote(query.route)}), "p95_ms"))'
-        )
-        spl = (
-            f"search {HISTORY_SEARCH} | eval kassi_p95={p95} | where isnotnull(kassi_p95) "
-            f"| sort 0 - _time | head {int(query.runs)} | eval {EPOCH}=_time | table {EPOCH} run_id kassi_p95"
-        )
-        return SplSearch(spl, f"-{self.settings.history_days}d", "now", read_history)
 
 
 # ---- Splunk rows -> kassi's result types (rows hold strings; absent fields are null) -------------

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from kassi_app.errors import InfrastructureError
 from kassi_app.telemetry.queries import Query
-from kassi_app.telemetry.spl import BlockWindow, P95Point, RouteP95HistoryQuery, SplRenderer, SplSearch
+from kassi_app.telemetry.spl import BlockWindow, SplRenderer, SplSearch
 from kassi_app.telemetry.splunk_settings import SplunkSettings
 from kassi_app.telemetry.splunk_transport import SplunkTransport
 
@@ -58,10 +58,6 @@ class SplunkStore:
         except LookupError as exc:
             raise InfrastructureError(str(exc)) from None
         return self._run(search)
-
-    def history(self, query: RouteP95HistoryQuery) -> tuple[P95Point, ...]:
-        """This route's p95 over the last N published runs (``kassi:run`` events): live mode's baseline."""
-        return self._run(self.renderer.history(query))
 
     def settle(self, run_id: str) -> int:
         """Wait until Splunk's count of the run's access events stops growing; that count.

@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from kassi_app.telemetry.history import RouteP95HistoryQuery
 from kassi_app.telemetry.queries import RouteStatsQuery, TopErrorsQuery, spl_quote
-from kassi_app.telemetry.spl import RouteP95HistoryQuery, SplRenderer
+from kassi_app.telemetry.spl import SplRenderer
 from kassi_app.telemetry.splunk_settings import AccessFields, AccessSource, SplunkSettings
 from tests.telemetry.recorded import RUN, SETTINGS, WINDOWS
 from tests.telemetry.spl_eval import SplEngine, split_top, tokens, unquote
@@ -90,7 +91,7 @@ def test_route_templates_become_anchored_regexes_in_literals() -> None:
 
 
 def test_history_keys_are_literal_json_keys() -> None:
-    spl = SplRenderer(SETTINGS, []).history(RouteP95HistoryQuery('/a/{id}.x"|`y`')).spl
+    spl = RouteP95HistoryQuery('/a/{id}.x"|`y`').to_spl()
     assert 'json_extract_exact(' in spl and spl_quote('/a/{id}.x"|`y`') in spl
     assert "`" not in _outside_quotes(spl).replace("`kassi_index`", "")
 

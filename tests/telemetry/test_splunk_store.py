@@ -9,6 +9,7 @@ Splunk side is read through splunklib's real protocol code (``jobs.export``, ``J
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from kassi_app.errors import InfrastructureError
+from kassi_app.telemetry.history import P95Point, RouteP95HistoryQuery
 from kassi_app.telemetry.port import ExternalTruth, TelemetryStore
 from kassi_app.telemetry.queries import (
     AccessEventsQuery,
@@ -26,7 +28,6 @@ from kassi_app.telemetry.queries import (
     TopErrorsQuery,
     TopExceptionsQuery,
 )
-from kassi_app.telemetry.spl import P95Point, RouteP95HistoryQuery
 from kassi_app.telemetry.splunk_settings import SdkConnection, SplunkSettings
 from kassi_app.telemetry.splunk_store import SplunkStore
 from kassi_app.telemetry.splunk_transport import SdkTransport
@@ -192,22 +193,30 @@ def test_a_run_without_windows_is_inconclusive(state: StubState) -> None:
     assert state.requests == []
 
 
-def test_history_reads_p95_per_route_from_kassi_run_events(state: StubState) -> None:
-    """Live mode's baseline: this route's p95 over the last N published runs (``kassi:run``)."""
+def test_history_of_a_route_alike_from_run_records(state: StubState, sqlite: SQLiteStore) -> None:
+    """Live mode's baseline: this route's p95 over the last N runs, from kassi's run records
+    (SQLite's ``runs`` table; ``kassi:run`` events in Splunk)."""
     for k, p95 in enumerate((40.0, 42.5, 39.0, 80.0)):
         record = {"run_id": f"r{k}", "telemetry": {"live": {"/api/owners/{id}": {"p95_ms": p95}, "/x": {}}}}
+        sqlite.put_run(f"r{k}", record)
+        created = sqlite_created(sqlite, f"r{k}")
         state.engine.events.append(
-            {"_time": T0 - 1000 + k, "index": "kassi", "sourcetype": "kassi:run", "run_id": f"r{k}",
+            {"_time": created, "index": "kassi", "sourcetype": "kassi:run", "run_id": f"r{k}",
              "_raw": json.dumps(record)}
         )
+    sqlite.put_run("r-other", {"run_id": "r-other", "telemetry": {"head": {"/api/owners/{id}": {"p95_ms": 1.0}}}})
+    query = RouteP95HistoryQuery("/api/owners/{id}", runs=3)
     with splunkd_stub(state) as port:
-        points = _store(port).history(RouteP95HistoryQuery("/api/owners/{id}", runs=3))
-    assert points == (
-        P95Point("r3", T0 - 997, 80.0),
-        P95Point("r2", T0 - 998, 39.0),
-        P95Point("r1", T0 - 999, 42.5),
-    )
+        from_splunk = _store(port).ask(query)
+    assert_same(from_splunk, sqlite.ask(query))
+    assert [(p.run_id, p.p95_ms) for p in from_splunk] == [("r3", 80.0), ("r2", 39.0), ("r1", 42.5)]
+    assert isinstance(from_splunk[0], P95Point)
     assert state.requests[0]["earliest_time"] == "-90d"
+
+
+def sqlite_created(store: SQLiteStore, run_id: str) -> float:
+    with sqlite3.connect(store.path) as conn:
+        return float(conn.execute("SELECT created FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0])
 
 
 @pytest.fixture
@@ -238,8 +247,8 @@ def test_tls_is_verified_by_default(tls_stub: tuple[int, Path]) -> None:
     port, cert = tls_stub
     untrusted = SdkConnection(host="127.0.0.1", port=port)
     with pytest.raises(InfrastructureError, match="CERTIFICATE_VERIFY_FAILED"):
-        SplunkStore(SETTINGS, SdkTransport(untrusted, TOKEN, timeout_s=10), ROUTES).history(RouteP95HistoryQuery("/a"))
+        SplunkStore(SETTINGS, SdkTransport(untrusted, TOKEN, timeout_s=10), ROUTES).ask(RouteP95HistoryQuery("/a"))
     trusted = SdkConnection(host="127.0.0.1", port=port, ca_file=cert)
-    assert SplunkStore(SETTINGS, SdkTransport(trusted, TOKEN, timeout_s=10), ROUTES).history(
+    assert SplunkStore(SETTINGS, SdkTransport(trusted, TOKEN, timeout_s=10), ROUTES).ask(
         RouteP95HistoryQuery("/a")
     ) == ()
