@@ -148,7 +148,7 @@ class SplRenderer:
         return f"| eval route=case({arms}) | where isnotnull(route)"
 
     @staticmethod
-    def _scope(scope: Scope, with_route: bool = True) -> str:
+    def _scope(scope: Scope, with_route: bool = True) -> list[str]:
         terms = [
             f"| where {column}={spl_quote(getattr(scope, column))}"
             for column in ("variant", "route", "stage")
@@ -158,7 +158,7 @@ class SplRenderer:
             terms.append(f"| where _time>={epoch(scope.earliest)}")
         if scope.latest is not None:
             terms.append(f"| where _time<{epoch(scope.latest)}")
-        return " ".join(terms)
+        return terms
 
     def _range(self, scope: Scope, windows: Sequence[BlockWindow]) -> tuple[str, str]:
         pad = self.settings.timing.window_pad_s
@@ -173,11 +173,17 @@ class SplRenderer:
     def access_pipeline(self, scope: Scope, windows: Sequence[BlockWindow]) -> str:
         """The service's access events in ``scope`` with kassi's field names, ready to aggregate."""
         access = self.settings.access
-        dest = f" | where {field_ref(access.fields.dest)}={spl_quote(access.dest)}" if access.dest else ""
-        return (
-            f"{self._base(access)}{dest} {self._windows(windows, self.settings.timing.window_pad_s)} "
-            f"{self._normalise()} {self._route()} {self._scope(scope)}"
-        ).replace("  ", " ").rstrip()
+        dest = [f"| where {field_ref(access.fields.dest)}={spl_quote(access.dest)}"] if access.dest else []
+        return " ".join(
+            [
+                self._base(access),
+                *dest,
+                self._windows(windows, self.settings.timing.window_pad_s),
+                self._normalise(),
+                self._route(),
+                *self._scope(scope),
+            ]
+        )
 
     # ---- the questions -------------------------------------------------------------------------
     def render(self, query: Query[R], windows: Sequence[BlockWindow]) -> SplSearch[R]:
@@ -232,15 +238,18 @@ class SplRenderer:
         source = self.settings.errors
         if source is None:
             return SplSearch("", earliest, latest, lambda _rows: ())
-        spl = (
-            f"{self._base(source)} {self._windows(windows, self.settings.timing.window_pad_s)} "
-            f"| eval exception_type={field_ref(source.type_field)}, "
-            f"exception_message={field_ref(source.message_field)} | where isnotnull(exception_type) "
-            f"{self._scope(query, with_route=False)} "
-            "| stats count AS n by variant exception_type exception_message "
-            "| sort 0 variant -n exception_type | streamstats count AS rank by variant "
-            f"| where rank<={int(query.limit)} | table variant exception_type exception_message n"
-        ).replace("  ", " ")
+        spl = " ".join(
+            [
+                self._base(source),
+                self._windows(windows, self.settings.timing.window_pad_s),
+                f"| eval exception_type={field_ref(source.type_field)}, "
+                f"exception_message={field_ref(source.message_field)} | where isnotnull(exception_type)",
+                *self._scope(query, with_route=False),
+                "| stats count AS n by variant exception_type exception_message "
+                "| sort 0 variant -n exception_type | streamstats count AS rank by variant "
+                f"| where rank<={int(query.limit)} | table variant exception_type exception_message n",
+            ]
+        )
         return SplSearch(spl, earliest, latest, read_top_exceptions)
 
 

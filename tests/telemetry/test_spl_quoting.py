@@ -32,6 +32,7 @@ NASTY = [
     "/tick/`kassi_index`",
     '\\" | delete index=main | eval x="',
     "/mixed/{id}/*\\\"|`",
+    "/two  spaces/ and\ttab",
 ]
 
 
