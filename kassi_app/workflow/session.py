@@ -37,6 +37,7 @@ from kassi_app.telemetry.port import ExternalTruth, TelemetryStore
 from kassi_app.telemetry.proxy import AccessLogProxy
 from kassi_app.telemetry.queries import AccessEventsQuery, RouteStatsQuery, TopErrorsQuery
 from kassi_app.telemetry.spl import BlockWindow
+from kassi_app.telemetry.splunk_open import load_settings, open_splunk_store
 from kassi_app.telemetry.splunk_settings import SplunkSettings
 from kassi_app.telemetry.store import SQLiteStore
 from kassi_app.workflow.request import RunRequest
@@ -153,8 +154,6 @@ class RunSession:
                 raise BadInput(str(exc)) from None
             self.spec = None
             if request.telemetry == "splunk":
-                from kassi_app.telemetry.splunk_open import load_settings
-
                 self._splunk = load_settings(request.splunk_config)
             facts = {"url": request.url, "telemetry": request.telemetry}
         self._apply_load_settings()
@@ -248,8 +247,6 @@ class RunSession:
             _check_reachable(host, port)
             self.sides = [Side("live", host, port)]
             if self._splunk is not None:
-                from kassi_app.telemetry.splunk_open import open_splunk_store
-
                 self.truth = open_splunk_store(self._splunk, [e.route for e in (*self.endpoints, *self.background)])
             return {"live": req.url}
         assert req.repo is not None
