@@ -45,6 +45,8 @@ class StubState:
     engine: SplEngine
     credential: str
     messages: list[dict[str, str]] = field(default_factory=list)
+    previews: list[dict[str, str]] = field(default_factory=list)
+    """Rows streamed with ``"preview": true`` before the final ones (a reporting search in progress)."""
     requests: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -95,7 +97,8 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             except ValueError as exc:  # what splunkd does with SPL it cannot parse
                 self._reply(400, json.dumps({"messages": [{"type": "FATAL", "text": str(exc)}]}), "application/json")
                 return
-            lines = [json.dumps({"preview": False, "offset": i, "result": r}) for i, r in enumerate(rows)]
+            lines = [json.dumps({"preview": True, "offset": i, "result": r}) for i, r in enumerate(state.previews)]
+            lines += [json.dumps({"preview": False, "offset": i, "result": r}) for i, r in enumerate(rows)]
             if state.messages:
                 lines.insert(0, json.dumps({"preview": False, "messages": state.messages}))
             self._reply(200, "\n".join(lines) + "\n", "application/json")

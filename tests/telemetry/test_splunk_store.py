@@ -152,6 +152,14 @@ def test_error_and_partial_messages_are_inconclusive(state: StubState, kind: str
         _store(port).ask(RouteStatsQuery(run_id=RUN))
 
 
+def test_preview_rows_are_not_answers(state: StubState, sqlite: SQLiteStore) -> None:
+    """export streams a reporting search's previews first: only the final rows count."""
+    state.previews.append({"variant": "live", "route": "/api/owners", "count": "1", "p50": "999"})
+    with splunkd_stub(state) as port:
+        stats = _store(port).ask(RouteStatsQuery(run_id=RUN))
+    assert_same(stats, sqlite.ask(RouteStatsQuery(run_id=RUN)))
+
+
 def test_spl_the_engine_cannot_run_is_refused(state: StubState) -> None:
     """A 400 from splunkd (the stub answers FATAL for SPL it cannot evaluate) ends the same way."""
     state.engine.run = lambda *a: (_ for _ in ()).throw(ValueError("Unknown search command 'x'"))  # type: ignore[method-assign]
