@@ -6,6 +6,7 @@ instead of being judged on half the data.
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -17,7 +18,7 @@ from kassi_app.governance.upstream import UpstreamServer, call_upstream
 from kassi_app.telemetry.splunk_settings import McpConnection, SdkConnection, SplunkSettings
 
 Row = dict[str, Any]
-_PARTIAL_WORDS = ("incomplete", "partial", "truncated", "unavailable", "down", "timed out", "timeout")
+_PARTIAL = re.compile(r"\b(?:incomplete|partial|truncated|unavailable|down|timed out|timeout)\b", re.IGNORECASE)
 """Words in a WARN message that say the result set is missing events (peers down, limits hit)."""
 
 
@@ -31,7 +32,7 @@ def check_messages(messages: Sequence[tuple[str, str]]) -> None:
     """Splunk's own messages decide whether the rows are the whole answer."""
     for kind, text in messages:
         kind = kind.upper()
-        if kind in ("FATAL", "ERROR") or (kind == "WARN" and any(w in text.lower() for w in _PARTIAL_WORDS)):
+        if kind in ("FATAL", "ERROR") or (kind == "WARN" and _PARTIAL.search(text)):
             raise InfrastructureError(f"Splunk search failed: {kind}: {text}")
 
 

@@ -1,4 +1,5 @@
-"""Opening the Splunk store: settings file and credential, refused before any load when wrong."""
+"""Opening the Splunk store: settings file and credential, refused before any load when wrong; which
+of Splunk's messages make an answer unusable."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from kassi_app.errors import BadInput
+from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.telemetry.queries import RouteStatsQuery
 from kassi_app.telemetry.splunk_open import load_settings, open_splunk_store
 from kassi_app.telemetry.splunk_settings import TOKEN_ENV, SdkConnection
+from kassi_app.telemetry.splunk_transport import check_messages
 from tests.telemetry.recorded import ROUTES, RUN, SETTINGS, WINDOWS, log_events, proxy_events, splunk_events
 from tests.telemetry.spl_eval import SplEngine
 from tests.telemetry.splunkd_stub import StubState, splunkd_stub
@@ -55,3 +57,22 @@ def test_inside_splunk_the_session_key_is_the_credential(monkeypatch: pytest.Mon
         for window in WINDOWS:
             store.record_block(window)
         assert store.ask(RouteStatsQuery(run_id=RUN))
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "fails"),
+    [
+        ("WARN", "Search results might be incomplete: the search process on peer idx-2 ended prematurely", True),
+        ("WARN", "Unable to distribute to peer named idx-3 because peer is Down", True),
+        ("WARN", "The search job was truncated at 50000 results", True),
+        ("WARN", "Field 'drilldown' does not exist in the data.", False),
+        ("INFO", "Your timerange was substituted based on your search string", False),
+        ("ERROR", "Error in 'eval' command", True),
+    ],
+)
+def test_splunk_messages_decide_whether_rows_are_whole(kind: str, text: str, fails: bool) -> None:
+    if fails:
+        with pytest.raises(InfrastructureError, match=kind):
+            check_messages([(kind, text)])
+    else:
+        check_messages([(kind, text)])
