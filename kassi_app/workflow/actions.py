@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,14 +23,17 @@ from kassi_app.explain import explain_verdict, render_analysis
 from kassi_app.git import resolve_ref, show_file
 from kassi_app.hosts import check_url_allowed
 from kassi_app.judge import Verdict, inconclusive, judge_ab, judge_live
-from kassi_app.load import LoadPlan, LoadProfile, render_script, run_segmented, validate_script
+from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.openapi import load_openapi, operations, parse_openapi
 from kassi_app.redact import redact
 from kassi_app.target import TargetSpec, checkout, start_target
 from kassi_app.target.spec import SPEC_FILE
 from kassi_app.telemetry.logparse import LogParser
+from kassi_app.telemetry.port import ExternalTruth
 from kassi_app.telemetry.proxy import AccessLogProxy
 from kassi_app.telemetry.queries import AccessEventsQuery, RouteStatsQuery, TopErrorsQuery
+from kassi_app.telemetry.spl import BlockWindow
+from kassi_app.telemetry.splunk_open import load_settings, open_splunk_store
 from kassi_app.workflow.context import RunContext, Side
 from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, Telemetry
 from kassi_app.workflow.record import build_record
@@ -68,6 +72,8 @@ def begin(ctx: RunContext, request: RunRequest) -> dict[str, Any]:
     ev = ctx.evidence
     ev.request = request
     ctx.sink.begin(ctx.run_id, redact(request.model_dump(mode="json")))
+    if request.telemetry == "splunk" and request.mode != "live":
+        raise BadInput("telemetry splunk is for live runs: A/B targets run here, behind kassi's proxy")
     if request.mode == "ab":
         repo = request.repo_path
         if repo is None or not repo.is_dir():
@@ -87,7 +93,9 @@ def begin(ctx: RunContext, request: RunRequest) -> dict[str, Any]:
         except ValueError as exc:
             raise BadInput(str(exc)) from None
         project = ProjectSettings()
-        facts = {"url": request.url}
+        if request.telemetry == "splunk":
+            ev.splunk = load_settings(Path(request.splunk_config).expanduser() if request.splunk_config else None)
+        facts = {"url": request.url, "telemetry": request.telemetry}
     ev.settings = resolve_settings(request, project)
     return {
         "run_id": ctx.run_id, "mode": request.mode, **facts,
@@ -143,12 +151,14 @@ def prepare_load(ctx: RunContext) -> dict[str, Any]:
 
 def start_targets(ctx: RunContext) -> dict[str, Any]:
     """A/B: a worktree and a started service per ref; live: the given URL. Proxies come per load."""
-    req, res = _request(ctx), ctx.resources
+    req, res, ev = _request(ctx), ctx.resources, ctx.evidence
     if req.mode == "live":
         assert req.url is not None
         host, port = check_url_allowed(req.url, req.allow_hosts)
         _check_reachable(host, port)
         res.sides = [Side("live", host, port)]
+        if ctx.evidence.splunk is not None:
+            res.truth = open_splunk_store(ctx.evidence.splunk, [e.route for e in (*ev.endpoints, *ev.background)])
         return {"live": req.url}
     repo = req.repo_path
     assert repo is not None
@@ -176,23 +186,30 @@ def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
     block_s = profile.low_duration_s + profile.high_duration_s + profile.graceful_stop_s
     timeout_s = block_s + profile.setup_timeout_s + K6_MARGIN_S
     new_blocks: list[BlockResult] = []
+    script = ev.script
+
+    def k6(block: int, variant: Variant, base_url: str) -> K6Result:
+        return run_segmented(
+            script, settings.segments, env={"BASE_URL": base_url, "KASSI_BLOCK": str(block)},
+            workdir=ctx.run_dir / f"k6-block{block:02d}-{variant}", timeout_s=timeout_s,
+        )
+
     for _ in range(rounds if rounds is not None else settings.load.rounds):
         for side in _round_order(res.sides, len(ev.blocks)):
             block = len(ev.blocks)
             if side.target is not None:
                 side.target.check_alive()
-            proxy = AccessLogProxy(side.host, side.port, ctx.run_id, side.variant, routes, res.store.write_access)
-            proxy_port = proxy.start()
-            try:
-                result = run_segmented(
-                    ev.script,
-                    settings.segments,
-                    env={"BASE_URL": f"http://127.0.0.1:{proxy_port}", "KASSI_BLOCK": str(block)},
-                    workdir=ctx.run_dir / f"k6-block{block:02d}-{side.variant}",
-                    timeout_s=timeout_s,
-                )
-            finally:
-                proxy.stop()
+            if isinstance(res.truth, ExternalTruth):  # no proxy: the service's own log is the truth
+                started = time.time()
+                result = k6(block, side.variant, (_request(ctx).url or "").rstrip("/"))
+                res.truth.record_block(BlockWindow(ctx.run_id, side.variant, block, started, time.time()))
+            else:
+                proxy = AccessLogProxy(side.host, side.port, ctx.run_id, side.variant, routes, res.store.write_access)
+                proxy_port = proxy.start()
+                try:
+                    result = k6(block, side.variant, f"http://127.0.0.1:{proxy_port}")
+                finally:
+                    proxy.stop()
             if side.target is not None:
                 side.target.check_alive()
             ev.blocks.append(BlockResult.of(block, side.variant, result))
@@ -211,6 +228,8 @@ def collect(ctx: RunContext) -> dict[str, Any]:
     """Per variant and route: requests, status classes, p50/p95/p99 and top errors (store queries)."""
     ev = ctx.evidence
     ctx.resources.flush_logs(ev.logs)
+    if isinstance(ctx.resources.truth, ExternalTruth):
+        ctx.resources.truth.settle(ctx.run_id)
     ev.telemetry = read_telemetry(ctx)
     if not ev.telemetry:
         raise InfrastructureError("the proxy recorded no requests: the load never reached the service")
@@ -221,7 +240,7 @@ def collect(ctx: RunContext) -> dict[str, Any]:
 
 def read_telemetry(ctx: RunContext) -> Telemetry:
     """The store's per-variant, per-route figures for this run."""
-    store = ctx.resources.store
+    store = ctx.resources.truth
     errors: dict[tuple[str, str], list[tuple[str, int]]] = {}
     for e in store.ask(TopErrorsQuery(run_id=ctx.run_id, limit=3)):
         errors.setdefault((e.variant, e.route), []).append((e.error, e.count))
@@ -291,7 +310,7 @@ def _verdict_view(verdict: Verdict) -> dict[str, Any]:
 
 
 def _access_events(ctx: RunContext) -> list[AccessEvent]:
-    return list(ctx.resources.store.ask(AccessEventsQuery(run_id=ctx.run_id)))
+    return list(ctx.resources.truth.ask(AccessEventsQuery(run_id=ctx.run_id)))
 
 
 def _safe_telemetry(ctx: RunContext) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from kassi_app.events import LogEvent, Variant
 from kassi_app.home import kassi_home
 from kassi_app.target import RunningTarget
 from kassi_app.telemetry.logparse import LogParser
+from kassi_app.telemetry.port import TelemetryStore
 from kassi_app.telemetry.store import SQLiteStore
 from kassi_app.workflow.evidence import RunEvidence
 from kassi_app.workflow.runs import new_run_id
@@ -57,6 +58,9 @@ class RunResources:
 
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
+        self.truth: TelemetryStore = store
+        """Where the judge reads the server side: the proxy's events in ``store``, or (live runs with
+        ``telemetry = splunk``) the service's own access log in Splunk."""
         self.sides: list[Side] = []
         self.stack = ExitStack()
         self._logs_stored = 0

@@ -19,6 +19,7 @@ from kassi_app.judge import Verdict
 from kassi_app.load import K6Result
 from kassi_app.target import TargetSpec
 from kassi_app.telemetry.queries import RouteStats
+from kassi_app.telemetry.splunk_settings import SplunkSettings
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class RunEvidence:
 
     request: RunRequest | None = None
     settings: RunSettings | None = None
+    splunk: SplunkSettings | None = None
+    """Where the service's own logs are, for a live run that reads its truth from Splunk."""
     spec: TargetSpec | None = None
     refs: dict[str, str] = field(default_factory=dict)
     openapi: dict[str, Any] | None = None

@@ -4,6 +4,7 @@ autopilot, rendered for people (progress, verdict, analysis) or as one JSON obje
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
     from kassi_app.workflow.runner import RunOutcome
 
 STATUS_STYLE = {"ok": "green", "failed": "red", "refused": "yellow"}
+
+
+class TelemetryChoice(StrEnum):
+    proxy = "proxy"
+    splunk = "splunk"
 
 
 class ConsolePrinter(NullSink):
@@ -76,7 +82,8 @@ def execute(
 def render_human(record: dict[str, Any], console: Console) -> None:
     telemetry: dict[str, dict[str, dict[str, Any]]] = record.get("telemetry") or {}
     if telemetry:
-        table = Table(title="server-side telemetry (proxy)")
+        source = (record.get("request") or {}).get("telemetry") or "proxy"
+        table = Table(title=f"server-side telemetry ({source})")
         for column in ("variant", "route", "requests", "2xx", "429", "5xx", "p50 ms", "p95 ms", "p99 ms"):
             table.add_column(column, justify="left" if column in ("variant", "route") else "right")
         for variant, routes in telemetry.items():
@@ -112,6 +119,12 @@ def run(
     high_duration: Annotated[float | None, typer.Option(help="Seconds of the high stage.")] = None,
     rounds: Annotated[int | None, typer.Option(help="A/B rounds (each: one block per variant).")] = None,
     segments: Annotated[int, typer.Option(help="Split each block over N k6 processes.")] = 1,
+    telemetry: Annotated[TelemetryChoice, typer.Option(
+        help="Live: read the server side from kassi's proxy, or from the service's own logs in Splunk.")
+    ] = TelemetryChoice.proxy,
+    splunk_config: Annotated[Path | None, typer.Option(
+        help="With --telemetry splunk: its TOML settings file (default $KASSI_HOME/splunk.toml).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     report: Annotated[str | None, typer.Option(
         help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")] = None,
@@ -137,6 +150,8 @@ def run(
         ),
         segments=segments,
         label="cli",
+        telemetry=telemetry.value,
+        splunk_config=str(splunk_config.expanduser().resolve()) if splunk_config else None,
     )
     raise typer.Exit(execute(request, as_json, reports=report_formats(report)).exit_code)
 

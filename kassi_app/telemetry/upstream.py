@@ -79,8 +79,15 @@ def call_upstream(server: UpstreamServer, tool: str, args: Mapping[str, Any], ti
     return out
 
 
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The errors inside task-group wrappers: the transport's real reason (e.g. an HTTP 401)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
 def _safe(exc: BaseException, server: UpstreamServer) -> str:
-    text = f"{type(exc).__name__}: {exc}"
+    text = "; ".join(f"{type(e).__name__}: {e}" for e in _leaves(exc))
     if server.token:
         text = text.replace(server.token, "***")
     return redact_text(text)[:500]

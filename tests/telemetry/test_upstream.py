@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from upstream import UpstreamServer, call_upstream
 
 from kassi_app.errors import InfrastructureError
 from kassi_app.ledger.chain import Ledger
+from kassi_app.telemetry.upstream import UpstreamServer, call_upstream
 from kassi_app.workflow.governor import Governor
 from kassi_app.workflow.machine import ActionSpec, build_governed_app
 
 UPSTREAM = UpstreamServer(
-    "splunk-like", command=(sys.executable, str(Path(__file__).with_name("gov_upstream_server.py")))
+    "splunk-like", command=(sys.executable, str(Path(__file__).with_name("upstream_server.py")))
 )
 
 
