@@ -17,10 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from kassi_cli import SHORT_LOAD, Kassi
 
 from tests.telemetry.spl_eval import SplEngine
 from tests.telemetry.splunkd_stub import StubState, splunkd_stub
-from tests.workflow.conftest import SHORT_LOAD, Kassi
 
 pytestmark = pytest.mark.e2e
 TOKEN = "live-run-splunk-token-42"

@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from kassi_app.governance.seal import seal_key
-from kassi_app.governance.verify import verify_ledger
 
 from kassi_app.home import kassi_home
+from kassi_app.ledger.seal import seal_key
+from kassi_app.ledger.verify import verify_ledger
 from tests.faces.splunk.splunk_app import LOOKUPS, ROOT, studio_views
 
 Rows = list[dict[str, Any]]

@@ -11,10 +11,10 @@ import re
 from typing import Any, get_args
 
 import pytest
-from kassi_app.governance.cards import MAJOR_ARCANA
 
 from kassi_app.events import AccessEvent
 from kassi_app.judge.model import VerdictClass
+from kassi_app.workflow.cards import MAJOR_ARCANA
 from kassi_app.workflow.render import arcana
 from tests.faces.splunk.splunk_app import DEFAULT, LOOKUP_REF, LOOKUPS, MACRO_REF, ROOT, read_conf, studio_views
 
