@@ -112,10 +112,12 @@ class Verdict:
     routes: tuple[RouteVerdict, ...] = ()
     root_cause: RootCause | None = None
     evidence: tuple[Evidence, ...] = ()
+    bad_input: bool = False
+    """INCONCLUSIVE because kassi refused the input: the run exits 2, and says so, not 3."""
 
     @property
     def exit_code(self) -> int:
-        return exit_code_for(self.cls)
+        return 2 if self.bad_input else exit_code_for(self.cls)
 
     def analysis(self) -> str:
         """The written analysis (markdown), deterministic from the verdict."""
@@ -133,6 +135,6 @@ class Verdict:
         }
 
 
-def inconclusive(reason: str) -> Verdict:
+def inconclusive(reason: str, bad_input: bool = False) -> Verdict:
     """The verdict of a run that could not be judged (the run failed, or no data): always with why."""
-    return Verdict("INCONCLUSIVE", reason)
+    return Verdict("INCONCLUSIVE", reason, bad_input=bad_input)

@@ -48,6 +48,7 @@ def k6_options(profile: LoadProfile) -> dict[str, Any]:
         "summaryTrendStats": SUMMARY_TREND_STATS,
         "setupTimeout": f"{profile.setup_timeout_s:g}s",
         "userAgent": "kassi-k6",
+        "maxRedirects": 0,  # a 3xx is measured and recorded as such, never followed to another host
     }
     if profile.thresholds:
         options["thresholds"] = profile.thresholds

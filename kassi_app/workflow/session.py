@@ -12,7 +12,6 @@ import json
 import secrets
 import socket
 import time
-import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -25,12 +24,13 @@ from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput, InfrastructureError, KassiError
 from kassi_app.events import AccessEvent, LogEvent, Variant
 from kassi_app.home import kassi_home
-from kassi_app.hosts import check_url_allowed
+from kassi_app.hosts import check_target_url
+from kassi_app.inputs import MAX_INPUT_BYTES, finite_number
 from kassi_app.judge import JudgeSettings, Slo, Verdict, inconclusive, judge_ab, judge_live
 from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.openapi import load_openapi, operations, parse_openapi
 from kassi_app.target import RunningTarget, TargetSpec, checkout, resolve_ref, start_target
-from kassi_app.target.spec import SPEC_FILE
+from kassi_app.target.spec import SPEC_FILE, parse_toml
 from kassi_app.target.worktree import git
 from kassi_app.telemetry.logparse import LogParser
 from kassi_app.telemetry.proxy import AccessLogProxy
@@ -101,6 +101,7 @@ class RunSession:
         self.verdict: Verdict | None = None
         self.record: dict[str, Any] = {}
         self.warnings: list[str] = []
+        self.skipped: list[str] = []
         self._stack = ExitStack()
 
     # ---- helpers -----------------------------------------------------------------------------
@@ -135,13 +136,10 @@ class RunSession:
         else:
             if not request.url:
                 raise BadInput("a live run needs --url")
-            check_url_allowed(request.url, request.allow_hosts)
+            check_target_url(request.url, request.allow_hosts)
             if not request.endpoints:
                 raise BadInput("a live run needs at least one --endpoint 'METHOD /route'")
-            try:
-                self.endpoints = [Endpoint.parse(text) for text in request.endpoints]
-            except ValueError as exc:
-                raise BadInput(str(exc)) from None
+            self.endpoints = [Endpoint.parse(text) for text in request.endpoints]
             self.spec = None
             facts = {"url": request.url}
         self._apply_load_settings()
@@ -150,6 +148,9 @@ class RunSession:
     def _apply_load_settings(self) -> None:
         defaults = self.spec.load_defaults if self.spec else None
         over = self.req.load
+        for name, flag in (("low_duration_s", "--low-duration"), ("high_duration_s", "--high-duration")):
+            if getattr(over, name) is not None:
+                finite_number(getattr(over, name), flag, positive=True)
 
         def pick(name: str) -> Any:
             value = getattr(over, name)
@@ -176,10 +177,10 @@ class RunSession:
         if req.mode == "ab":
             assert req.repo is not None
             self.changes = changed_endpoints(req.repo, req.base, req.head)
-            self.endpoints = [c.endpoint for c in self.changes.endpoints if c.change != "removed"]
+            self.endpoints = self._loadable([c.endpoint for c in self.changes.endpoints if c.change != "removed"])
             self.openapi = self._spec_openapi(req.repo, req.head)
-            known = operations(self.openapi) if self.openapi else [r.endpoint for r in all_endpoints(
-                req.repo, req.head)]
+            known = operations(self.openapi) if self.openapi else self._loadable(
+                [r.endpoint for r in all_endpoints(req.repo, req.head)])
         else:
             self.openapi = load_openapi(req.openapi, req.allow_hosts) if req.openapi else None
             known = operations(self.openapi) if self.openapi else list(self.endpoints)
@@ -197,6 +198,17 @@ class RunSession:
             "background": [str(e) for e in self.background],
             "files": self.changes.files,
         }
+
+    def _loadable(self, found: Sequence[Endpoint]) -> list[Endpoint]:
+        """Endpoints read from the repo's code whose route is a plain path; the others (a route
+        such as ``@host/x`` would send load elsewhere) are left out with a warning."""
+        kept: list[Endpoint] = []
+        for endpoint in found:
+            try:
+                kept.append(Endpoint.checked(endpoint.method, endpoint.route))
+            except BadInput as exc:
+                self.skipped.append(f"not loaded: {exc}")
+        return kept
 
     def _spec_openapi(self, repo: Path, ref: str) -> dict[str, Any] | None:
         """The spec file kassi.toml names, as it is at ``ref`` (the user's tree may differ)."""
@@ -231,7 +243,7 @@ class RunSession:
         req = self.req
         if req.mode == "live":
             assert req.url is not None
-            host, port = check_url_allowed(req.url, req.allow_hosts)
+            host, port = check_target_url(req.url, req.allow_hosts)
             _check_reachable(host, port)
             self.sides = [Side("live", host, port)]
             return {"live": req.url}
@@ -311,7 +323,7 @@ class RunSession:
         if not telemetry:
             raise InfrastructureError("the proxy recorded no requests: the load never reached the service")
         _check_upstream_answered(telemetry)
-        self.warnings = _rejected_routes(telemetry)
+        self.warnings = [*self.skipped, *_rejected_routes(telemetry)]
         return {"telemetry": telemetry, "warnings": self.warnings}
 
     def telemetry(self) -> dict[str, dict[str, Any]]:
@@ -363,7 +375,7 @@ class RunSession:
 
     def abort(self, reason: str) -> dict[str, Any]:
         """The run cannot be judged: an explicit INCONCLUSIVE verdict with the reason."""
-        self.verdict = inconclusive(reason)
+        self.verdict = inconclusive(reason, bad_input=isinstance(self.failure, BadInput))
         return {"verdict_class": self.verdict.cls, "reason": reason}
 
     def conclude(self, ledger: Mapping[str, Any]) -> dict[str, Any]:
@@ -457,10 +469,9 @@ def _toml_at(repo: Path, ref: str) -> dict[str, Any]:
         text = git(repo, "show", f"{ref}:{SPEC_FILE}")
     except InfrastructureError:
         raise BadInput(f"no {SPEC_FILE} at {ref} in {repo}: kassi needs it to start the service") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{SPEC_FILE} at {ref} is not valid TOML: {exc}") from None
+    if len(text) > MAX_INPUT_BYTES:
+        raise BadInput(f"{SPEC_FILE} at {ref} is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
+    return parse_toml(text, f"{SPEC_FILE} at {ref}")
 
 
 def _k6_figures(result: K6Result) -> dict[str, Any]:
