@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kassi_app.cli.bench import bench_app
+from kassi_app.errors import BadInput
 from kassi_app.governance.bench import bench_ledger
 from kassi_app.governance.ledger import read_seal
 from kassi_app.governance.runs import list_runs, read_entries, read_run_json, resolve_run
@@ -86,7 +87,11 @@ def runs_show(
     """Show a run: run.json, the seal and every ledger entry."""
     ref = resolve_run(run)
     seal_path = ref.ledger.with_name("seal.json")
-    seal: dict[str, Any] | None = asdict(read_seal(seal_path)) if seal_path.exists() else None
+    try:
+        seal: dict[str, Any] | None = asdict(read_seal(seal_path)) if seal_path.exists() else None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"run {ref.run_id}: its seal ({seal_path}) is broken ({type(exc).__name__}): "
+                       f"check it with `kassi verify {ref.run_id}`") from None
     entries = read_entries(ref.ledger)
     if as_json:
         out = {"run_id": ref.run_id, "run": read_run_json(ref.folder), "seal": seal, "entries": entries}
