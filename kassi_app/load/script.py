@@ -6,6 +6,7 @@ import json
 from importlib import resources
 from typing import Any
 
+from kassi_app.governance.redact import redact
 from kassi_app.load.plan import LoadPlan, LoadProfile
 from kassi_app.load.requests import SpecIndex, build_request
 from kassi_app.load.samples import SEQ_TOKEN
@@ -55,13 +56,20 @@ def k6_options(profile: LoadProfile) -> dict[str, Any]:
     return options
 
 
+def _redacted(request: dict[str, Any]) -> dict[str, Any]:
+    """A request with kassi's redaction applied to what it sends (headers, query, body): the script
+    is written to the run folder, so a credential from the spec's examples must not be in it. The
+    route is left alone: it is a validated path, and ``/v1/auth:refresh`` is not a secret."""
+    return {**request, **redact({k: request[k] for k in ("headers", "query", "body")})}
+
+
 def render_script(plan: LoadPlan) -> str:
     """The k6 script text for ``plan``; BASE_URL and KASSI_BLOCK come from ``-e`` at run time."""
     index = SpecIndex(plan.openapi)
     weighted = plan.weighted()
     requests = [build_request(index, endpoint, group, weight) for endpoint, group, weight in weighted]
     data = {
-        "requests": [r.to_json() for r in requests],
+        "requests": [_redacted(r.to_json()) for r in requests],
         "schedule": weighted_schedule([w for _, _, w in weighted]),
         "seqToken": SEQ_TOKEN,
         "thinkTime": plan.profile.think_time_s,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from kassi_app.target import cleanup
 from kassi_app.workflow.autopilot import drive
 from kassi_app.workflow.graph import BeginInputs, open_run
 from kassi_app.workflow.request import RunRequest
-from kassi_app.workflow.session import RunSession
+from kassi_app.workflow.session import RunSession, write_record
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ def run_request(
     record["ledger"] = {"path": str(ledger.path), "head": ledger.head, "entries": ledger.count,
                         "sealed": ledger.sealed}
     record["timings_s"] = dict(session.timer.seconds)
-    (session.run_dir / "run.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    write_record(session.run_dir, record)
     session.store.put_run(session.run_id, record)
     session.store.close()
     if isinstance(session.failure, BadInput):

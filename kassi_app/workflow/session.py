@@ -23,7 +23,8 @@ from kassi_app.change import ChangeSet, all_endpoints, changed_endpoints
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput, InfrastructureError, KassiError
 from kassi_app.events import AccessEvent, LogEvent, Variant
-from kassi_app.home import kassi_home
+from kassi_app.governance.redact import redact, redact_text
+from kassi_app.home import kassi_home, private_dir
 from kassi_app.hosts import check_target_url
 from kassi_app.inputs import MAX_INPUT_BYTES, finite_number
 from kassi_app.judge import JudgeSettings, Slo, Verdict, inconclusive, judge_ab, judge_live
@@ -80,8 +81,7 @@ class RunSession:
     def __init__(self, home: Path | None = None, store: SQLiteStore | None = None) -> None:
         self.home = home or kassi_home()
         self.run_id = new_run_id()
-        self.run_dir = self.home / "runs" / self.run_id
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir = private_dir(self.home / "runs" / self.run_id)
         self.store = store or SQLiteStore(self.home / "kassi.db")
         self.timer = PhaseTimer()
         self.failure: KassiError | None = None
@@ -368,7 +368,7 @@ class RunSession:
         """The deterministic written analysis of the verdict (sections Summary ... Recommendation)."""
         if self.verdict is None:
             raise InfrastructureError("no verdict to explain")
-        analysis = self.verdict.analysis()
+        analysis = redact_text(self.verdict.analysis())
         (self.run_dir / "analysis.md").write_text(analysis, encoding="utf-8")
         root = self.verdict.root_cause
         return {"root_cause": root.to_dict() if root else None, "analysis_file": str(self.run_dir / "analysis.md")}
@@ -386,7 +386,7 @@ class RunSession:
         verdict = self.verdict or inconclusive("the run ended before a verdict")
         self.verdict = verdict
         self.record = self.build_record(ledger)
-        (self.run_dir / "run.json").write_text(json.dumps(self.record, indent=2, default=str), encoding="utf-8")
+        write_record(self.run_dir, self.record)
         self.store.put_run(self.run_id, self.record)
         return {"verdict_class": verdict.cls, "record": str(self.run_dir / "run.json")}
 
@@ -395,6 +395,7 @@ class RunSession:
 
     # ---- the run record ------------------------------------------------------------------------
     def build_record(self, ledger: Mapping[str, Any]) -> dict[str, Any]:
+        """The run record, redacted (a password in --url, a token in an error body stay out)."""
         req = self.request
         loads: dict[str, dict[str, Any]] = {}
         for block in self.blocks:
@@ -403,7 +404,7 @@ class RunSession:
             per["duration_s"] = round(per["duration_s"] + block["duration_s"], 3)
             per["blocks"].append(block)
         telemetry = self._safe_telemetry()
-        return {
+        record: dict[str, Any] = redact({
             "run_id": self.run_id,
             "mode": req.mode if req else None,
             "request": _request_facts(req),
@@ -417,7 +418,8 @@ class RunSession:
             "warnings": self.warnings,
             "timings_s": dict(self.timer.seconds),
             "ledger": dict(ledger),
-        }
+        })
+        return record
 
     def _safe_telemetry(self) -> dict[str, dict[str, Any]]:
         try:
@@ -428,6 +430,11 @@ class RunSession:
 
 UNREACHABLE_MARK = "the connection"
 """The proxy's error text when it could not connect upstream ("upstream ... refused the connection")."""
+
+
+def write_record(run_dir: Path, record: Mapping[str, Any]) -> None:
+    """run.json, redacted once more (callers add fields after ``build_record``)."""
+    (run_dir / "run.json").write_text(json.dumps(redact(record), indent=2, default=str), encoding="utf-8")
 
 
 def _check_reachable(host: str, port: int, timeout_s: float = 3.0) -> None:
