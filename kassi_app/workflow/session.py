@@ -102,6 +102,7 @@ class RunSession:
         self.record: dict[str, Any] = {}
         self.warnings: list[str] = []
         self.skipped: list[str] = []
+        self.refused: set[Endpoint] = set()
         self._stack = ExitStack()
 
     # ---- helpers -----------------------------------------------------------------------------
@@ -207,6 +208,7 @@ class RunSession:
             try:
                 kept.append(Endpoint.checked(endpoint.method, endpoint.route))
             except BadInput as exc:
+                self.refused.add(endpoint)
                 self.skipped.append(f"not loaded: {exc}")
         return kept
 
@@ -356,8 +358,9 @@ class RunSession:
         users = (self.profile.low_vus, self.profile.high_vus)
         roots = [str(s.target.workdir) for s in self.sides if s.target is not None]
         if self.req.mode == "ab":
+            changed = [c for c in self.changes.endpoints if c.endpoint not in self.refused]
             self.verdict = judge_ab(
-                events, self.changes.endpoints, settings, logs=self.logs, hunks=self.changes.hunks,
+                events, changed, settings, logs=self.logs, hunks=self.changes.hunks,
                 slo=slo, stage_users=users, repo_roots=roots,
             )
         else:

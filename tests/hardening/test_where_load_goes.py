@@ -111,3 +111,4 @@ def test_routes_read_from_a_diff_are_validated_too(tmp_path: Path) -> None:
     assert "/orders" in routes and "/items" in routes
     assert not any(".." in r for r in routes)
     assert any("'..' segment" in w for w in session.skipped)
+    assert {e.route for e in session.refused} == {"/items/../../admin"}
