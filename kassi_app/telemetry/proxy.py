@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from kassi_app.errors import InfrastructureError
 from kassi_app.events import AccessEvent, Stage, Variant
+from kassi_app.governance.redact import redact_text
 from kassi_app.telemetry.batcher import Batcher
 from kassi_app.telemetry.http1 import (
     HEAD_LIMIT,
@@ -99,7 +100,7 @@ def _body_excerpt(tap: BodyTap, head: Head, status: int) -> str:
     if encoding and encoding.lower() != b"identity":
         return f"HTTP {status} ({encoding.decode('latin-1')} body)"
     text = _WHITESPACE.sub(" ", bytes(tap.excerpt).decode("utf-8", "replace")).strip()
-    return text or f"HTTP {status}"
+    return redact_text(text) or f"HTTP {status}"  # events may be published before they are stored
 
 
 def _no_body(method: bytes, status: int) -> bool:

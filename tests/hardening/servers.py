@@ -8,9 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+FAIL_BODY = b"db error: Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123 refused"
+
 
 class Counting(ThreadingHTTPServer):
-    """Answers 200 to everything and remembers each request path."""
+    """Answers 200 to everything (500 with a credential in the body under ``/fail``) and remembers
+    each request path."""
 
     daemon_threads = True
 
@@ -41,8 +44,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        body = b'[{"id": 1}]'
-        self.send_response(200)
+        failing = self.path.startswith("/fail")
+        body = FAIL_BODY if failing else b'[{"id": 1}]'
+        self.send_response(500 if failing else 200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

@@ -100,3 +100,16 @@ def test_a_stalled_request_body_is_a_400(proxy: tuple[int, Counting, list[Access
     assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
     still_serves(port, upstream)
     assert "/x" in upstream.paths
+
+
+def test_the_error_excerpt_of_an_event_is_redacted_at_the_source() -> None:
+    """Access events may be published (HEC) before they are stored: the proxy redacts the 5xx body
+    excerpt it keeps, not only the store."""
+    events: list[AccessEvent] = []
+    with serving() as upstream:
+        proxy = AccessLogProxy("127.0.0.1", upstream.server_address[1], "r", "head", ["/fail"], events.extend)
+        with proxy:
+            answer = exchange(proxy.port, b"GET /fail HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            assert b"abcdefghijklmnopqrstuvwxyz0123" in answer  # the client gets the body as it was
+    (event,) = events
+    assert event.status == 500 and event.error == "db error: Authorization: Bearer *** refused"
