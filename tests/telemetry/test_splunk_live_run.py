@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 from kassi_cli import SHORT_LOAD, Kassi
-
-from tests.telemetry.spl_eval import SplEngine
-from tests.telemetry.splunkd_stub import StubState, splunkd_stub
+from spl_eval import SplEngine
+from splunkd_stub import StubState, splunkd_stub
 
 pytestmark = pytest.mark.e2e
 TOKEN = "live-run-splunk-token-42"
