@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kassi_app.demos.catalogue import CATALOGUE, Demo, Edit
-from kassi_app.demos.openapi import Op, document
 from kassi_app.demos.cpucost import rounds_for_ms
+from kassi_app.demos.openapi import Op, document
 from kassi_app.demos.services import DIGEST, Service, helper_source, template
 from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.target.spec import SPEC_FILE

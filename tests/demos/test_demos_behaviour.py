@@ -26,7 +26,6 @@ from kassi_app.demos import CATALOGUE, DemoRepo, init_demo, sensitivity_repo
 from kassi_app.demos.probe import ProbeRequest, ProbeResult, probe, probe_interleaved, requests_for
 from kassi_app.target import RunningTarget, TargetSpec, checkout, start_target
 
-
 T = TypeVar("T")
 
 
