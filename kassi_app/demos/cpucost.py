@@ -1,8 +1,9 @@
 """CPU work sized by time: how many PBKDF2 rounds take a given number of milliseconds on this machine.
 
-A demo fault made of a fixed amount of work is a different fault on every machine: 20,000 rounds hold
-a lock ~40 ms on a slow 2-core VM and ~3 ms on a fast server, where the fault disappears. So the
-demos measure the rate once at start and choose the rounds that take the intended time.
+A demo fault made of a fixed amount of work is a different fault on every machine: 20,000 rounds held
+the lock demo's lock tens of ms on a loaded 2-core VM and ~3 ms on a fast server, where the fault
+disappeared. So the demos measure the rate once at start and choose the rounds that take the
+intended time.
 
 This module is stdlib-only on purpose: kassi copies it verbatim into the demo repos that need it
 (``Service.helpers``), so the demo apps and kassi's own repo generation share this one piece of code.
@@ -34,7 +35,7 @@ def seconds_per_round() -> float:
     """The fastest of a few timed trials: the CPU's own rate, not the noise of caches and neighbours.
 
     The probe grows until one trial takes >= 5 ms so timer resolution and call overhead do not count;
-    the whole calibration costs well under 0.1 s on a 2-core VM.
+    the whole calibration costs ~35 ms of CPU.
     """
     rounds = 500
     while _seconds(rounds) < _PROBE_MIN_S:
