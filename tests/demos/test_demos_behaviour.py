@@ -217,16 +217,18 @@ def bursts(base_url: str, req: ProbeRequest, size: int, rounds: int) -> tuple[Co
 
 def test_downstream_timeout_gives_504_only_at_head(repos: dict[str, DemoRepo]) -> None:
     # pricing serves 4 at a time, 40 ms each (a sleep standing for a remote backend, not CPU): a burst
-    # of 16 queues there in ~4 waves, past head's 60 ms timeout from the second wave on (~12 of 16),
-    # well within base's 2 s
+    # of 32 queues there (and in the gateway's pool of 16) in ~8 waves, past head's 60 ms timeout
+    # from the second wave on, well within base's 2 s
     [quote] = flagged_requests("downstream-timeout")
     out = Output()
     with both_refs(repos["downstream-timeout"], head_out=out) as (base, head):
         assert set(base.processes) == {"pricing", "target"}
-        before, _ = bursts(base.base_url, quote, 16, 4)
-        after, _ = bursts(head.base_url, quote, 16, 4)
+        before, _ = bursts(base.base_url, quote, 32, 2)
+        after, _ = bursts(head.base_url, quote, 32, 2)
     assert before == {200: 64}
-    assert after[504] >= 16 and after[200] + after[504] == 64, after
+    # the queue needs the gateway to pass the burst on faster than pricing serves it: on one core
+    # shared with a CPU hog it does so least (12 of 64 timed out there, the fewest measured), so 6
+    assert after[504] >= 6 and after[200] + after[504] == 64, after
     assert out.has("pricing timed out")
 
 
