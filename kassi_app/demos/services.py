@@ -22,6 +22,12 @@ def template(name: str) -> str:
     return resources.files("kassi_app.demos").joinpath("templates", f"{name}.txt").read_text("utf-8")
 
 
+def helper_source(module: str) -> str:
+    """The source of a stdlib-only module of ``kassi_app.demos`` that demo apps import (``cpucost``):
+    copied verbatim, so kassi and the demo apps run the same code."""
+    return resources.files("kassi_app.demos").joinpath(f"{module}.py").read_text("utf-8")
+
+
 JUDGE_TABLE = """
 [judge]
 alpha = 0.02
@@ -73,6 +79,8 @@ class Service:
     files: dict[str, str]
     toml: str
     ops: tuple[Op, ...]
+    helpers: tuple[str, ...] = ()
+    """Modules of ``kassi_app.demos`` written next to the app as ``<module>.py`` (see helper_source)."""
 
 
 SHOP = Service(
@@ -97,6 +105,7 @@ LIBRARY = Service(
     framework="flask",
     files={"app.py": "library_app.py", "tools/export_loans.py": "export_loans.py"},
     toml=kassi_toml(_FLASK % "app", {"LIBRARY_DB": "{workdir}/library.db"}),
+    helpers=("cpucost",),
     ops=(
         Op("GET", "/api/books", "List books with copies on the shelf", {"limit": 20}),
         Op("GET", "/api/books/{book_id}", "One book", {"book_id": 17}),

@@ -16,7 +16,7 @@ from kassi_app.endpoint import Endpoint
 from kassi_app.errors import InfrastructureError
 from kassi_app.load import LoadPlan, LoadProfile, render_script, run_k6, run_segmented, validate_script
 from kassi_app.load.points import iter_points
-from kassi_app.load.runner import K6Process, resolve_k6, run_processes
+from kassi_app.load.runner import K6Process, Segment, resolve_k6, run_processes
 
 CHANGED = [Endpoint("POST", "/api/owners"), Endpoint("GET", "/api/owners/{id}")]
 BACKGROUND = [Endpoint("GET", "/api/owners/{ownerId}/pets/{petId}"), Endpoint("GET", "/api/vets")]
@@ -149,3 +149,21 @@ def test_a_run_past_its_timeout_is_stopped_with_nothing_left(tmp_path: Path, ser
         run_processes([process], timeout_s=1.5)
     assert time.monotonic() - started < 10
     assert process.poll() is not None and _gone(process.pid)
+
+
+def test_one_segment_failing_stops_the_others(tmp_path: Path, service: Service) -> None:
+    # Segment 0 is the real k6 with two minutes of load; segment 1 stands in for a k6 that crashes
+    # (a panic), the way the e2e k6-crash test's wrapper does. The crash must end the run at once
+    # and stop segment 0, not wait out its load.
+    script = _script(tmp_path, LoadProfile(low_vus=1, high_vus=1, low_duration_s=60, high_duration_s=60))
+    crashing = tmp_path / "k6-crashing"
+    crashing.write_text('#!/bin/sh\necho "panic: segment exploded" >&2\nexit 2\n')
+    crashing.chmod(0o755)
+    env = {"BASE_URL": service.base_url}
+    healthy = K6Process(resolve_k6(None), script, env, tmp_path / "out", Segment(0, 2))
+    broken = K6Process(crashing, script, env, tmp_path / "out", Segment(1, 2))
+    started = time.monotonic()
+    with pytest.raises(InfrastructureError, match=r"k6-seg1of2 exited with 2: panic: segment exploded"):
+        run_processes([healthy, broken], timeout_s=300)
+    assert time.monotonic() - started < 60  # far short of the 120 s of load segment 0 had left
+    assert healthy.poll() is not None and _gone(healthy.pid)

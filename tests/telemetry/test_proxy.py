@@ -175,7 +175,7 @@ def test_upstream_refusing_gives_502_event(closed_port: int) -> None:
 def test_upstream_timeout_gives_504(proxied: tuple[int, Collected, AccessLogProxy]) -> None:
     port, sink, proxy = proxied
     conn = _conn(port)
-    conn.request("GET", "/slow?s=3")
+    conn.request("GET", "/slow?s=5")
     resp = conn.getresponse()
     assert resp.status == 504
     resp.read()
@@ -183,7 +183,9 @@ def test_upstream_timeout_gives_504(proxied: tuple[int, Collected, AccessLogProx
     assert conn.getresponse().status == 200
     proxy.stop()
     assert sink.events[0].status == 504 and "no response within 1s" in (sink.events[0].error or "")
-    assert 900 < sink.events[0].duration_ms < 2500
+    # it waited its 1 s and gave up well before the upstream's 5 s answer (a busy machine may add
+    # to the wait, never remove from it)
+    assert 950 <= sink.events[0].duration_ms < 5000
 
 
 def test_garbage_request_is_answered_400_and_closed(proxied: tuple[int, Collected, AccessLogProxy]) -> None:
