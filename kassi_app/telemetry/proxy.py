@@ -38,6 +38,8 @@ from kassi_app.telemetry.routes import RouteMatcher
 AccessSink = Callable[[Sequence[AccessEvent]], None]
 EXCERPT_BYTES = 300
 HAND_OVER_S = 0.05
+REQUEST_ID_MAX = 128
+"""Bytes of ``X-Kassi-Request-Id`` kept (kassi's own ids are ~30): a client cannot bloat the store."""
 _REQUEST_DROP = HOP_BY_HOP | {b"expect"}
 _STAGES: dict[bytes, Stage] = {b"low": "low", b"high": "high"}
 _WHITESPACE = re.compile(r"\s+")
@@ -62,6 +64,7 @@ class _Request:
     stage: Stage
     block: int
     has_body: bool
+    request_id: str | None
 
 
 def _body_excerpt(tap: BodyTap, head: Head, status: int) -> str:
@@ -201,6 +204,7 @@ class AccessLogProxy:
             head.start = (method, target, head.start[2])
         route_header = head.get(b"x-kassi-route")
         block = head.get(b"x-kassi-block")
+        request_id = head.get(b"x-kassi-request-id")
         path = target.decode("latin-1")
         return _Request(
             head=head,
@@ -210,6 +214,7 @@ class AccessLogProxy:
             stage=_STAGES.get((head.get(b"x-kassi-stage") or b"").lower(), ""),
             block=int(block) if block and block.lstrip(b"-").isdigit() else -1,
             has_body=is_chunked(head) or bool(content_length(head)),
+            request_id=request_id[:REQUEST_ID_MAX].decode("latin-1") if request_id else None,
         )
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
@@ -356,5 +361,6 @@ class AccessLogProxy:
                 error=error,
                 stage=req.stage,
                 block=req.block,
+                request_id=req.request_id,
             )
         )
