@@ -23,8 +23,8 @@ from kassi_app.ledger.verify import verify_ledger
 from kassi_app.load.points import client_events
 from kassi_app.telemetry.port import TelemetryStore
 from kassi_app.telemetry.queries import AccessEventsQuery, LogEventsQuery
+from kassi_app.workflow.runs import RUN_FILE
 
-RUN_FILE = "run.json"
 ORIGINS = {"search": "search", "watch": "watch"}
 """The run request's label -> the ``origin`` field; every other label (cli, demo, bench) is ``cli``."""
 _SHA = re.compile(r"[0-9a-f]{40}")

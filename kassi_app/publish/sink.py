@@ -21,6 +21,12 @@ class PublishingSink(NullSink):
         self.report: PublishReport | None = None
         self.failure: str | None = None
 
+    def close(self) -> None:
+        """Release the transport (its connections)."""
+        close = getattr(self._transport, "close", None)
+        if callable(close):
+            close()
+
     def end(self, run_id: str, record: Mapping[str, Any], ledger: LedgerStatus) -> None:
         run_dir = Path(ledger.path).parent
         try:
