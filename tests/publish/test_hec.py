@@ -30,11 +30,11 @@ def transport(hec: HecStub, cert: Path | None, **kwargs: object) -> HecTransport
     return HecTransport(hec.url, TOKEN, verify=verify, policy=FAST, **kwargs)  # type: ignore[arg-type]
 
 
-def kassi(*args: str, home: Path, token: str | None = TOKEN) -> subprocess.CompletedProcess[str]:
+def kassi(*args: str, home: Path, token: str | None = TOKEN, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("KASSI_HEC_TOKEN", "KASSI_HEC_URL")}
     env |= {"KASSI_HOME": str(home), "COLUMNS": "200", **({"KASSI_HEC_TOKEN": token} if token else {})}
     return subprocess.run([str(Path(sys.executable).with_name("kassi")), *args], capture_output=True, text=True,
-                          timeout=120, env=env, cwd=ROOT)
+                          timeout=timeout, env=env, cwd=ROOT)
 
 
 def test_an_untrusted_certificate_is_refused_and_the_ca_file_makes_it_trusted(
