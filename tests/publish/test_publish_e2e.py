@@ -41,8 +41,9 @@ def test_a_real_demo_run_reaches_the_hec_with_its_walk_and_both_sides_of_every_r
     assert client and all(e["request_id"] for e in client), "k6 wrote every request's id with its point"
     reached = [e for e in client if e["status"] != 0]  # status 0: k6 got no answer (never proxied)
     assert {e["request_id"] for e in reached} <= server_ids
+    joined = [e for e in client if e["request_id"] in server_ids]
     gaps = record["client_server"]
-    assert sum(f["pairs"] for routes in gaps.values() for f in routes.values()) == len(reached)
+    assert sum(f["pairs"] for routes in gaps.values() for f in routes.values()) == len(joined) >= len(reached)
     run = hec.of("kassi:run")[0]
     assert run["run_id"] == run_id and run["ledger_verified"] is True and run["ledger_sealed"] is True
     assert run["verdict"] == record["verdict"]["class"]
