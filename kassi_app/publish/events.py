@@ -9,6 +9,7 @@ run always gives the same events with the same keys, so a run delivered twice is
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,18 @@ class PublishEvent:
     def line(self) -> str:
         """The body as one compact JSON line (the form props.conf breaks and timestamps)."""
         return json.dumps(self.body, separators=(",", ":"), default=str, allow_nan=False)
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by None, recursively: the judge reports NaN
+    where a statistic is undefined (too few samples), and JSON for Splunk has no NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
 
 
 def read_record(run_dir: Path) -> dict[str, Any]:
@@ -109,7 +122,7 @@ def _phase_event(entry: Mapping[str, Any]) -> PublishEvent:
         "duration_s": outcome.get("duration_s"), "detail": outcome.get("error") or outcome.get("reason") or "",
         "legal": outcome.get("legal"), "hash": entry["hash"],
     }
-    return PublishEvent("kassi:phase", str(entry["run_id"]), int(entry["seq"]), float(entry["time"]), body)
+    return PublishEvent("kassi:phase", str(entry["run_id"]), int(entry["seq"]), float(entry["time"]), finite(body))
 
 
 def _run_event(run_dir: Path, record: Mapping[str, Any], ledger: Sequence[Mapping[str, Any]]) -> PublishEvent:
@@ -152,7 +165,7 @@ def _run_event(run_dir: Path, record: Mapping[str, Any], ledger: Sequence[Mappin
         "ledger_problem": "; ".join(p.message for p in problems) or None,
         "seq": 0,
     }
-    return PublishEvent("kassi:run", run_id, 0, ended, body)
+    return PublishEvent("kassi:run", run_id, 0, ended, finite(body))
 
 
 def _short(ref: str) -> str:
