@@ -181,3 +181,14 @@ def test_an_unreachable_hec_keeps_the_run_unpublished_until_a_later_publish(
     assert f"run {finished_run.run_id}: published" in done.stdout
     assert unpublished_runs(finished_run.home) == []
     assert len(hec.of("kassi:run")) == 1 and len(hec.of("kassi:access")) == REQUESTS
+
+
+def test_run_publish_checks_the_hec_options_before_any_load(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    done = kassi("run", "--repo", str(tmp_path), "--publish", "--hec-url", "https://127.0.0.1:9", home=home,
+                 token=None)
+    assert done.returncode == 2 and "KASSI_HEC_TOKEN" in done.stderr
+    both = kassi("demo", "run", "sqlite-write-lock", "--publish", "--hec-url", "https://127.0.0.1:9",
+                 "--ca-file", str(tmp_path / "ca.pem"), "--insecure", home=home)
+    assert both.returncode == 2 and "not both" in both.stderr
+    assert not (home / "runs").exists() or not any((home / "runs").iterdir()), "no run was started"
