@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import math
 
+from publish_support import FinishedRun
+
 from kassi_app.publish.events import run_events
 from kassi_app.telemetry.store import SQLiteStore
-from tests.publish.conftest import FinishedRun
 
 
 def test_undefined_statistics_are_sent_as_null(finished_run: FinishedRun) -> None:

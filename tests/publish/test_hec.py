@@ -4,22 +4,19 @@ it): TLS verified, busy answers retried, the token kept to its header, stable ke
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from kassi_bench.hec_stub import HecStub
+from publish_support import REQUESTS, TOKEN, FinishedRun, kassi
+from splunk_app import DEFAULT, ROOT, read_conf
 
 from kassi_app.publish import PublishError, RetryPolicy, publish_run, unpublished_runs
 from kassi_app.publish.hec import HecTransport, tls_verification
 from kassi_app.publish.publisher import UNPUBLISHED_FILE
 from kassi_app.target.process import free_port
-from tests.faces.splunk.splunk_app import DEFAULT, ROOT, read_conf
-from tests.publish.conftest import REQUESTS, TOKEN, FinishedRun
 
 FAST = RetryPolicy(attempts=4, first_delay_s=0.01, max_delay_s=0.05)
 """Real backoff, short waits: the retries happen, the test does not sleep for seconds."""
@@ -28,13 +25,6 @@ FAST = RetryPolicy(attempts=4, first_delay_s=0.01, max_delay_s=0.05)
 def transport(hec: HecStub, cert: Path | None, **kwargs: object) -> HecTransport:
     verify = tls_verification(cert, insecure=False)
     return HecTransport(hec.url, TOKEN, verify=verify, policy=FAST, **kwargs)  # type: ignore[arg-type]
-
-
-def kassi(*args: str, home: Path, token: str | None = TOKEN, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("KASSI_HEC_TOKEN", "KASSI_HEC_URL")}
-    env |= {"KASSI_HOME": str(home), "COLUMNS": "200", **({"KASSI_HEC_TOKEN": token} if token else {})}
-    return subprocess.run([str(Path(sys.executable).with_name("kassi")), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=ROOT)
 
 
 def test_an_untrusted_certificate_is_refused_and_the_ca_file_makes_it_trusted(

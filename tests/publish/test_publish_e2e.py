@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 from kassi_bench.hec_stub import HecStub
-
-from tests.publish.test_hec import kassi
+from publish_support import kassi
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 

@@ -20,11 +20,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from kassi_bench.hec_stub import server_tls
+from publish_support import REQUESTS, FinishedRun
+from splunkd_stub import SERVER_INFO
 from splunklib import client
 
 from kassi_app.publish import PublishError, RetryPolicy, SplunklibTransport, publish_run
-from tests.publish.conftest import REQUESTS, FinishedRun
-from tests.telemetry.splunkd_stub import SERVER_INFO
 
 SESSION_KEY = "splunkd-session-key-0123456789"
 FAST = RetryPolicy(attempts=3, first_delay_s=0.01, max_delay_s=0.05)

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from splunk_app import LOOKUPS, ROOT, studio_views
 
 from kassi_app.home import kassi_home
 from kassi_app.publish.events import run_events
 from kassi_app.telemetry.store import SQLiteStore
-from tests.faces.splunk.splunk_app import LOOKUPS, ROOT, studio_views
 
 Rows = list[dict[str, Any]]
 Panel = tuple[str, Any]  # ("table", rows) | ("single", text) | ("chart", (categories, {series: values}))
