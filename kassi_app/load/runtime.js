@@ -16,6 +16,7 @@ const MAX_PER_COLLECTION = 8;
 let cursor = (__VU * 7919) % PLAN.schedule.length;
 const RUN_TAG = Math.random().toString(36).slice(2, 8);
 let sequence = 0;
+let requestCount = 0;
 const picks = {};
 
 function parseOrigin(text) {
@@ -64,6 +65,27 @@ function headersFor(req, stage) {
   return headers;
 }
 
+// X-Kassi-Request-Id: unique within a run. The block, the VU (idInTest: unique across the k6
+// processes of a segmented block), this VU's random tag (each process runs setup() as VU 0) and a
+// per-VU counter. The proxy records it with the server's view; k6 writes it with its own points.
+function nextRequestId() {
+  requestCount += 1;
+  return `${BLOCK}-${exec.vu.idInTest}-${RUN_TAG}-${requestCount}`;
+}
+
+// One request carrying its id: as a header (for the proxy) and as k6 metadata (in --out json with the
+// request's points). Metadata, not a tag: a tag per request would make one k6 time series per request.
+function send(method, url, body, params) {
+  const id = nextRequestId();
+  params.headers['X-Kassi-Request-Id'] = id;
+  exec.vu.metrics.metadata.kassi_request_id = id;
+  try {
+    return http.request(method, url, body, params);
+  } finally {
+    delete exec.vu.metrics.metadata.kassi_request_id;
+  }
+}
+
 // The values a collection holds for one parameter: a JSON list, or the first list inside an object.
 function valuesFrom(body, name) {
   let items = body;
@@ -91,7 +113,7 @@ function fetchValues(cache, req, param, names, values) {
   const url = urlFor(fill(param.collection, names, values));
   if (!(url in cache)) {
     cache[url] = [];
-    const res = http.get(url, {
+    const res = send('GET', url, null, {
       headers: headersFor({ headers: {}, route: param.collection }, 'setup'),
       tags: { name: param.collection, kassi_group: 'setup' },
       responseType: 'text',
@@ -139,7 +161,7 @@ export default function (data) {
   const url = urlFor(fill(req.route, req.params.map((p) => p.name), values), query(req.query));
   sequence += 1;
   const body = req.body === null ? null : req.body.split(PLAN.seqToken).join(`${RUN_TAG}${sequence}`);
-  const res = http.request(req.method, url, body, {
+  const res = send(req.method, url, body, {
     headers: headersFor(req, exec.scenario.name),
     tags: { name: req.route, kassi_endpoint: `${req.method} ${req.route}`, kassi_group: req.group },
     responseType: 'none',

@@ -9,7 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kassi_app.explain import render_analysis
+from kassi_app.load.points import client_events
 from kassi_app.redact import redact
+from kassi_app.telemetry.join import gap_summary, pair_requests
+from kassi_app.telemetry.queries import AccessEventsQuery
 from kassi_app.workflow.sink import LedgerStatus
 
 if TYPE_CHECKING:
@@ -27,6 +30,7 @@ def build_record(ctx: RunContext, telemetry: dict[str, Any]) -> dict[str, Any]:
         per["duration_s"] = round(per["duration_s"] + block.duration_s, 3)
         per["blocks"].append(block.to_dict())
     verdict = {**ev.verdict.to_dict(), "analysis": render_analysis(ev.verdict)} if ev.verdict else None
+    client_server = _client_server(ctx)
     record: dict[str, Any] = {
         "run_id": ctx.run_id,
         "mode": req.mode if req else None,
@@ -37,6 +41,7 @@ def build_record(ctx: RunContext, telemetry: dict[str, Any]) -> dict[str, Any]:
         "background": [str(e) for e in ev.background],
         "load": loads,
         "telemetry": telemetry,
+        "client_server": client_server,
         "verdict": verdict,
         "failure": str(ev.failure) if ev.failure else None,
         "warnings": ev.warnings + ctx.sink.failures,
@@ -45,6 +50,18 @@ def build_record(ctx: RunContext, telemetry: dict[str, Any]) -> dict[str, Any]:
     }
     redacted: dict[str, Any] = redact(record)
     return redacted
+
+
+def _client_server(ctx: RunContext) -> dict[str, Any]:
+    """The client/server gap per variant and endpoint (``telemetry.join``), from k6's points in the run
+    folder and the proxy's events in the store; empty when no request carried an id (a live run read
+    from Splunk has no proxy). A failure here is a warning: the record is written regardless."""
+    try:
+        server = ctx.resources.store.ask(AccessEventsQuery(run_id=ctx.run_id))
+        return gap_summary(pair_requests(client_events(ctx.run_dir, ctx.run_id), server))
+    except Exception as exc:  # the record must be written even when the join could not be made
+        ctx.evidence.warnings.append(f"client/server join not made: {type(exc).__name__}: {exc}")
+        return {}
 
 
 def with_ledger(record: dict[str, Any], ledger: LedgerStatus) -> dict[str, Any]:

@@ -53,6 +53,7 @@ def test_forwards_method_body_headers_and_status(proxied: tuple[int, Collected, 
             "X-Kassi-Route": "/items/{id}",
             "X-Kassi-Stage": "high",
             "X-Kassi-Block": "3",
+            "X-Kassi-Request-Id": "3-7-k2x9q1-12",
         },
     )
     resp = conn.getresponse()
@@ -77,6 +78,7 @@ def test_forwards_method_body_headers_and_status(proxied: tuple[int, Collected, 
     assert (first.stage, first.block, first.run_id, first.variant) == ("high", 3, "run-1", "head")
     assert first.bytes_out == len(json.dumps(seen)) and first.duration_ms > 0 and first.error is None
     assert (second.status, second.stage, second.block) == (404, "", -1)
+    assert (first.request_id, second.request_id) == ("3-7-k2x9q1-12", None)
 
 
 def test_route_templating_most_specific_wins(proxied: tuple[int, Collected, AccessLogProxy]) -> None:

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kassi_app.faces.cli.workflow",
     "kassi_app.faces.cli.governance",
     "kassi_app.faces.cli.report",
+    "kassi_app.faces.cli.publish",
     "kassi_app.faces.cli.load",
     "kassi_app.faces.cli.demos",
 )

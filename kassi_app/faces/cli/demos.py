@@ -13,6 +13,7 @@ from rich.table import Table
 
 from kassi_app.config import RunRequest
 from kassi_app.demos import CATALOGUE, demo_by_name, init_demo
+from kassi_app.faces.cli.publish import CaFile, HecOptions, HecUrl, IndexName, Insecure
 from kassi_app.faces.cli.run import execute, report_formats
 
 demo_app = typer.Typer(help="Demo targets with one known fault (or none) each.", no_args_is_help=True)
@@ -50,6 +51,12 @@ def run_demo(
     )] = False,
     report: Annotated[str | None, typer.Option(
         help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")] = None,
+    publish: Annotated[bool, typer.Option(
+        "--publish", help="Send the finished run to Splunk HEC (--hec-url; token: env KASSI_HEC_TOKEN).")] = False,
+    hec_url: HecUrl = None,
+    ca_file: CaFile = None,
+    index: IndexName = None,
+    insecure: Insecure = False,
 ) -> None:
     """Write demo NAME into a temporary folder and run kassi on its change (A/B, default load).
 
@@ -67,7 +74,8 @@ def run_demo(
         expected = demo.expected + (f" on {', '.join(str(e) for e in demo.flagged)}" if demo.flagged else "")
         console.print(f"demo {demo.name}: {demo.summary} (expected: {expected})", highlight=False)
         outcome = execute(RunRequest(mode="ab", repo=str(repo.path), base=repo.base, head=repo.head, label="demo"),
-                          as_json, reports=reports)
+                          as_json, reports=reports,
+                          publish=HecOptions(hec_url, ca_file, index, insecure) if publish else None)
     finally:
         if keep:
             Console(stderr=True).print(f"demo repo kept at {folder / 'repo'}", highlight=False)

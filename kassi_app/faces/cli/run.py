@@ -15,7 +15,8 @@ from rich.table import Table
 
 from kassi_app.config import LoadOverrides, RunRequest
 from kassi_app.errors import BadInput
-from kassi_app.workflow.sink import NullSink, PhaseEvent
+from kassi_app.faces.cli.publish import CaFile, HecOptions, HecUrl, IndexName, Insecure, show_outcome
+from kassi_app.workflow.sink import NullSink, PhaseEvent, RunSink, SafeSink
 
 if TYPE_CHECKING:
     from rich.status import Status
@@ -55,19 +56,24 @@ def report_formats(text: str | None) -> list[str]:
 
 
 def execute(
-    request: RunRequest, as_json: bool, console: Console | None = None, reports: list[str] | None = None
+    request: RunRequest, as_json: bool, console: Console | None = None, reports: list[str] | None = None,
+    publish: HecOptions | None = None,
 ) -> RunOutcome:
-    """Run ``request`` to its sealed end, print the record and write the ``reports`` asked for; the
-    outcome carries the exit code."""
+    """Run ``request`` to its sealed end, print the record, write the ``reports`` asked for and, with
+    ``publish``, send the run to HEC (checked before the run starts; a failed send keeps the run marked
+    unpublished and does not change the exit code). The outcome carries the exit code."""
+    from kassi_app.publish.sink import PublishingSink
     from kassi_app.report import write_reports
     from kassi_app.target import cleanup  # the engine loads only when a run starts
     from kassi_app.workflow.runner import run_request
 
     cleanup.install()  # Ctrl-C / SIGTERM stop the run's services: hooked here, on the main thread
     console = console or Console(stderr=as_json)
+    publisher = PublishingSink(publish.open(console)) if publish is not None else None
     console.print(f"kassi run ({request.mode})", highlight=False)
     with console.status("starting…", spinner="dots") as status:
-        outcome = run_request(request, ConsolePrinter(console, status))
+        sinks: list[RunSink] = [ConsolePrinter(console, status), *([publisher] if publisher else [])]
+        outcome = run_request(request, SafeSink(sinks))
     if as_json:
         typer.echo(json.dumps(outcome.record, indent=2, default=str))
     else:
@@ -79,6 +85,9 @@ def execute(
         folder = Path(outcome.record["ledger"]["path"]).parent
         for path in write_reports(outcome.record, reports, folder / "reports"):
             console.print(f"report: {path}", highlight=False)
+    if publisher is not None:
+        publisher.close()
+        show_outcome(publisher, outcome.run_id, console)
     return outcome
 
 
@@ -131,6 +140,12 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     report: Annotated[str | None, typer.Option(
         help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")] = None,
+    publish: Annotated[bool, typer.Option(
+        "--publish", help="Send the finished run to Splunk HEC (--hec-url; token: env KASSI_HEC_TOKEN).")] = False,
+    hec_url: HecUrl = None,
+    ca_file: CaFile = None,
+    index: IndexName = None,
+    insecure: Insecure = False,
 ) -> None:
     """Load-test a change (A/B: base vs head) or a live service, and judge it.
 
@@ -156,7 +171,8 @@ def run(
         telemetry=telemetry.value,
         splunk_config=str(splunk_config.expanduser().resolve()) if splunk_config else None,
     )
-    raise typer.Exit(execute(request, as_json, reports=report_formats(report)).exit_code)
+    hec = HecOptions(hec_url, ca_file, index, insecure) if publish else None
+    raise typer.Exit(execute(request, as_json, reports=report_formats(report), publish=hec).exit_code)
 
 
 def register(app: typer.Typer) -> None:
