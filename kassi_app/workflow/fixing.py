@@ -59,6 +59,8 @@ from kassi_app.workflow.record import full_analysis
 
 FIXABLE = ("REGRESSION", "DEGRADING")
 """The verdicts a fix is proposed for; an experiment whose verdict is one of them did not clear it."""
+CLEARED = ("HEALTHY", "THROTTLED")
+"""An experiment's classes that clear the regression: a revert set must earn one (INCONCLUSIVE does not)."""
 TRIAL_ROUNDS = 1
 """ABBA rounds per experiment: one block per side, enough to see the failure the run judged."""
 
@@ -82,20 +84,21 @@ class Trials:
         return 2 * rounds * seconds.get("drive_load", 0.0) / blocks + seconds.get("start_targets", 0.0) / 2
 
     def affordable(self) -> int:
-        """How many more experiments fit, keeping the verify run's cost back."""
-        left = self.deadline - time.monotonic() - self.cost_s(_settings(self.ctx).load.rounds)
-        return max(int(left // max(self.cost_s(TRIAL_ROUNDS), 1.0)), 0)
+        """How many more experiments fit (each at its longest: every extension used), keeping the
+        verify run's cost back."""
+        settings = _settings(self.ctx)
+        left = self.deadline - time.monotonic() - self.cost_s(settings.load.rounds + settings.max_extensions)
+        return max(int(left // max(self.cost_s(TRIAL_ROUNDS + settings.max_extensions), 1.0)), 0)
 
-    def regresses(self, sha: str, what: dict[str, Any]) -> bool:
-        """One experiment: does ``sha`` still fail against base? Recorded with ``what`` was tried."""
+    def judge(self, sha: str, what: dict[str, Any]) -> str:
+        """One experiment: the class of ``sha`` against base. Recorded with ``what`` was tried."""
         if self.affordable() < 1:
             raise OutOfBudget(f"the fix budget leaves no time for another A/B run ({len(self.experiments)} done)")
         started = time.monotonic()
-        verdict = measure(self.ctx, sha, f"try{len(self.experiments) + 1}", TRIAL_ROUNDS)
-        bad = verdict.cls in FIXABLE
-        self.experiments.append({**what, "commit": sha, "class": verdict.cls, "cleared": not bad,
+        cls = measure(self.ctx, sha, f"try{len(self.experiments) + 1}", TRIAL_ROUNDS).cls
+        self.experiments.append({**what, "commit": sha, "class": cls, "cleared": cls in CLEARED,
                                  "duration_s": round(time.monotonic() - started, 3)})
-        return bad
+        return cls
 
 
 def remedy(ctx: RunContext) -> dict[str, Any]:
@@ -143,24 +146,35 @@ def verify_fix(ctx: RunContext) -> dict[str, Any]:
 
 def measure(ctx: RunContext, sha: str, tag: str, rounds: int) -> Verdict:
     """An A/B run outside the governed graph: the run's started base service against a service
-    started at ``sha``, the run's k6 script, judged like the run (variants ``base`` and ``fix``)."""
+    started at ``sha``, the run's k6 script, judged like the run (variants ``base`` and ``fix``) and,
+    like the run, extended by one round at a time while INCONCLUSIVE and extensions remain."""
     ev, settings = ctx.evidence, _settings(ctx)
     base = next((s for s in ctx.resources.sides if s.variant == "base"), None)
     if base is None or base.target is None:
         raise InfrastructureError("the run's base service is not running: nothing to measure the fix against")
     run_id = f"{ctx.run_id}-{tag}"
     logs: list[LogEvent] = []
+
+    def judged() -> Verdict:
+        events = ctx.resources.truth.ask(AccessEventsQuery(run_id=run_id))
+        return judge_ab(events, ev.changes.endpoints, settings.judge, slo=settings.slo.to_slo(),
+                        variants=("base", "fix"))
+
     with ExitStack() as stack:
         workdir = stack.enter_context(checkout(_repo(ctx), sha))
         parser = LogParser(run_id, "fix", logs.append)
         stack.callback(parser.close)
         target = stack.enter_context(start_target(TargetSpec.load(workdir), workdir, parser.on_line))
+        sides = [base, Side("fix", "127.0.0.1", target.port, target, parser)]
         blocks: list[BlockResult] = []
-        actions.drive_rounds(ctx, [base, Side("fix", "127.0.0.1", target.port, target, parser)], run_id,
-                             rounds, blocks, tag=f"{tag}-")
-    events = ctx.resources.truth.ask(AccessEventsQuery(run_id=run_id))
-    return judge_ab(events, ev.changes.endpoints, settings.judge, slo=settings.slo.to_slo(),
-                    variants=("base", "fix"))
+        actions.drive_rounds(ctx, sides, run_id, rounds, blocks, tag=f"{tag}-")
+        verdict = judged()
+        for _ in range(settings.max_extensions):
+            if verdict.cls != "INCONCLUSIVE":
+                break
+            actions.drive_rounds(ctx, sides, run_id, 1, blocks, tag=f"{tag}-")
+            verdict = judged()
+    return verdict
 
 
 def _remedy(ctx: RunContext) -> dict[str, Any]:
@@ -199,7 +213,7 @@ def _bisected(ctx: RunContext, trials: Trials, count: int) -> Remedy | None:
     the budget ends the search or the commit's revert conflicts with a later one."""
     repo, base, head = _repo(ctx), _base(ctx), _head(ctx)
     try:
-        found = bisect_commits(repo, base, head, lambda sha: trials.regresses(sha, {"kind": "bisect"}))
+        found = bisect_commits(repo, base, head, lambda sha: trials.judge(sha, {"kind": "bisect"}) in FIXABLE)
         assert found.first_bad is not None  # head is taken as bad: the run's verdict says so
         patch = revert_commit(repo, head, found.first_bad)
     except (OutOfBudget, InfrastructureError) as exc:
@@ -230,7 +244,7 @@ def _localised(ctx: RunContext, trials: Trials, hunks: list[ChangeHunk]) -> Reme
     def clears(subset: tuple[ChangeHunk, ...]) -> bool:
         patch = revert_patch(repo, head, hunks, subset)
         sha = fix_commit(repo, head, patch, "kassi: localisation experiment")
-        return not trials.regresses(sha, {"kind": "hunks", "reverted": [h.name for h in subset]})
+        return trials.judge(sha, {"kind": "hunks", "reverted": [h.name for h in subset]}) in CLEARED
 
     try:
         found = localise(in_handlers, clears, hunks_for_cause(in_handlers, hunk, location), trials.affordable())
