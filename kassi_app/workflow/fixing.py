@@ -61,8 +61,6 @@ FIXABLE = ("REGRESSION", "DEGRADING")
 """The verdicts a fix is proposed for; an experiment whose verdict is one of them did not clear it."""
 CLEARED = ("HEALTHY", "THROTTLED")
 """An experiment's classes that clear the regression: a revert set must earn one (INCONCLUSIVE does not)."""
-TRIAL_ROUNDS = 1
-"""ABBA rounds per experiment: one block per side, enough to see the failure the run judged."""
 
 
 class OutOfBudget(Exception):
@@ -77,28 +75,30 @@ class Trials:
     deadline: float
     experiments: list[dict[str, Any]] = field(default_factory=list)
 
-    def cost_s(self, rounds: int) -> float:
-        """What ``rounds`` rounds cost on this machine: the run's own seconds per block and per
-        started service, as measured by its drive_load and start_targets phases."""
+    def cost_s(self) -> float:
+        """What one A/B measurement costs at its longest (the run's rounds and every extension) on this
+        machine: the run's own seconds per block and per started service, as its drive_load and
+        start_targets phases measured them."""
+        settings = _settings(self.ctx)
         seconds, blocks = self.ctx.timer.seconds, max(len(self.ctx.evidence.blocks), 1)
+        rounds = settings.load.rounds + settings.max_extensions
         return 2 * rounds * seconds.get("drive_load", 0.0) / blocks + seconds.get("start_targets", 0.0) / 2
 
     def affordable(self) -> int:
-        """How many more experiments fit (each at its longest: every extension used), keeping the
-        verify run's cost back."""
-        settings = _settings(self.ctx)
-        left = self.deadline - time.monotonic() - self.cost_s(settings.load.rounds + settings.max_extensions)
-        return max(int(left // max(self.cost_s(TRIAL_ROUNDS + settings.max_extensions), 1.0)), 0)
+        """How many more experiments fit, keeping the verify run's cost back."""
+        cost = max(self.cost_s(), 1.0)
+        return max(int((self.deadline - time.monotonic() - cost) // cost), 0)
 
-    def judge(self, sha: str, what: dict[str, Any]) -> str:
-        """One experiment: the class of ``sha`` against base. Recorded with ``what`` was tried."""
+    def holds(self, sha: str, what: dict[str, Any], key: str, classes: tuple[str, ...]) -> bool:
+        """One experiment: is the class of ``sha`` against base one of ``classes``? Recorded with
+        ``what`` was tried, the class, and the answer under ``key`` (``bad``, ``cleared``)."""
         if self.affordable() < 1:
             raise OutOfBudget(f"the fix budget leaves no time for another A/B run ({len(self.experiments)} done)")
         started = time.monotonic()
-        cls = measure(self.ctx, sha, f"try{len(self.experiments) + 1}", TRIAL_ROUNDS).cls
-        self.experiments.append({**what, "commit": sha, "class": cls, "cleared": cls in CLEARED,
+        cls = measure(self.ctx, sha, f"try{len(self.experiments) + 1}", _settings(self.ctx).load.rounds).cls
+        self.experiments.append({**what, "commit": sha, "class": cls, key: cls in classes,
                                  "duration_s": round(time.monotonic() - started, 3)})
-        return cls
+        return cls in classes
 
 
 def remedy(ctx: RunContext) -> dict[str, Any]:
@@ -120,7 +120,7 @@ def verify_fix(ctx: RunContext) -> dict[str, Any]:
     with ctx.timer.phase("verify_fix"):
         rounds = _settings(ctx).load.rounds
         chosen: Remedy | None = None
-        for candidate in ev.fix_candidates:
+        for index, candidate in enumerate(ev.fix_candidates):
             if chosen is not None and time.monotonic() > (ev.fix_deadline or 0.0):
                 break  # the model's fix used the budget: the revert stands unverified
             if chosen is not None:
@@ -128,7 +128,8 @@ def verify_fix(ctx: RunContext) -> dict[str, Any]:
             chosen = ev.remedy = candidate
             try:
                 sha = fix_commit(_repo(ctx), _head(ctx), candidate.patch, f"kassi: {candidate.source} fix")
-                candidate.verified = verification(measure(ctx, sha, "fix", rounds).to_dict())
+                tag = "fix" if index == 0 else f"fix{index + 1}"  # each measurement under its own run id
+                candidate.verified = verification(measure(ctx, sha, tag, rounds).to_dict())
             except KassiError as exc:
                 candidate.verified = {"class": "INCONCLUSIVE", "reason": f"the verify-fix run failed: {exc}",
                                       "routes": []}
@@ -174,6 +175,8 @@ def measure(ctx: RunContext, sha: str, tag: str, rounds: int) -> Verdict:
                 break
             actions.drive_rounds(ctx, sides, run_id, 1, blocks, tag=f"{tag}-")
             verdict = judged()
+    if logs:  # the fix service's own lines, stored under the measurement's run id
+        ctx.resources.store.write_logs(logs)
     return verdict
 
 
@@ -213,7 +216,7 @@ def _bisected(ctx: RunContext, trials: Trials, count: int) -> Remedy | None:
     the budget ends the search or the commit's revert conflicts with a later one."""
     repo, base, head = _repo(ctx), _base(ctx), _head(ctx)
     try:
-        found = bisect_commits(repo, base, head, lambda sha: trials.judge(sha, {"kind": "bisect"}) in FIXABLE)
+        found = bisect_commits(repo, base, head, lambda sha: trials.holds(sha, {"kind": "bisect"}, "bad", FIXABLE))
         assert found.first_bad is not None  # head is taken as bad: the run's verdict says so
         patch = revert_commit(repo, head, found.first_bad)
     except (OutOfBudget, InfrastructureError) as exc:
@@ -244,7 +247,7 @@ def _localised(ctx: RunContext, trials: Trials, hunks: list[ChangeHunk]) -> Reme
     def clears(subset: tuple[ChangeHunk, ...]) -> bool:
         patch = revert_patch(repo, head, hunks, subset)
         sha = fix_commit(repo, head, patch, "kassi: localisation experiment")
-        return trials.judge(sha, {"kind": "hunks", "reverted": [h.name for h in subset]}) in CLEARED
+        return trials.holds(sha, {"kind": "hunks", "reverted": [h.name for h in subset]}, "cleared", CLEARED)
 
     try:
         found = localise(in_handlers, clears, hunks_for_cause(in_handlers, hunk, location), trials.affordable())
