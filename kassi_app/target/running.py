@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -14,6 +13,7 @@ import httpx2
 
 from kassi_app.errors import InfrastructureError
 from kassi_app.target import cleanup
+from kassi_app.target.environment import target_env
 from kassi_app.target.process import ManagedProcess, OnLine, free_port
 from kassi_app.target.spec import ProcessSpec, TargetSpec, substitute
 
@@ -70,8 +70,7 @@ def start_target(spec: TargetSpec, workdir: Path, on_line: OnLine) -> Iterator[R
 
 def _launch(proc_spec: ProcessSpec, workdir: Path, values: Mapping[str, str], port: int,
             on_line: OnLine) -> ManagedProcess:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.update({key: substitute(value, values) for key, value in proc_spec.env.items()})
+    env = target_env(proc_spec.pass_env, {key: substitute(value, values) for key, value in proc_spec.env.items()})
     argv = [substitute(arg, values) for arg in proc_spec.start]
     return ManagedProcess(proc_spec.name, argv, workdir, env, port, on_line)
 

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from kassi_app.errors import KassiError
 from kassi_app.events import LogEvent, Variant
-from kassi_app.home import kassi_home
+from kassi_app.home import kassi_home, private_dir
 from kassi_app.target import RunningTarget
 from kassi_app.telemetry.logparse import LogParser
 from kassi_app.telemetry.port import TelemetryStore
@@ -82,8 +82,7 @@ class RunContext:
     def __init__(self, home: Path | None = None, sink: RunSink | None = None) -> None:
         self.home = home or kassi_home()
         self.run_id = new_run_id()
-        self.run_dir = self.home / "runs" / self.run_id
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir = private_dir(self.home / "runs" / self.run_id)
         self.evidence = RunEvidence()
         self.resources = RunResources(SQLiteStore(self.home / "kassi.db"))
         self.sink = SafeSink([sink or NullSink()])

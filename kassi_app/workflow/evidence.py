@@ -93,6 +93,8 @@ class RunEvidence:
     logs: list[LogEvent] = field(default_factory=list)
     telemetry: Telemetry = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    refused: list[Endpoint] = field(default_factory=list)
+    """Endpoints read from the repo's code whose route is not a plain path: neither loaded nor judged."""
     verdict: Verdict | None = None
     failure: KassiError | None = None
     remedy: Remedy | None = None

@@ -29,6 +29,7 @@ from kassi_app.events import LogEvent
 from kassi_app.explain import render_analysis
 from kassi_app.git import git
 from kassi_app.judge import Verdict, judge_ab
+from kassi_app.redact import redact_text
 from kassi_app.remedy import (
     ChangeHunk,
     ModelFailure,
@@ -312,8 +313,8 @@ def _audit(verdict: Verdict, fix: Remedy) -> dict[str, Any]:
 
 def _write_analysis(ctx: RunContext) -> None:
     if ctx.evidence.verdict is not None:
-        (ctx.run_dir / "analysis.md").write_text(full_analysis(ctx.evidence.verdict, ctx.evidence.remedy),
-                                                 encoding="utf-8")
+        text = full_analysis(ctx.evidence.verdict, ctx.evidence.remedy)
+        (ctx.run_dir / "analysis.md").write_text(redact_text(text), encoding="utf-8")
 
 
 def _settings(ctx: RunContext) -> RunSettings:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from make_icons import ICONS, png_size, render_png
 
 from kassi_app import __version__
-from tests.packaging.make_icons import ICONS, png_size, render_png
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWS = ROOT / "default" / "data" / "ui" / "views"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from remedy_support import ModelStub
 
 from kassi_app.errors import BadInput
 from kassi_app.remedy.audit import AuditorOpinion, audit_with_model
@@ -17,7 +18,6 @@ from kassi_app.remedy.backends import BackendName, ModelFailure, ModelSettings, 
 from kassi_app.remedy.edits import EditSet
 from kassi_app.remedy.propose import fix_context, propose_fix
 from kassi_app.remedy.revert import change_hunks
-from tests.remedy.conftest import ModelStub
 
 BACKENDS: tuple[BackendName, ...] = ("ollama", "openai", "anthropic")
 SECRET = "sk-test-do-not-leak-4242"

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from remedy_support import git
 
 from kassi_app.errors import BadInput
 from kassi_app.remedy.checks import MAX_OUTPUT_CHARS, check_fix
@@ -15,7 +16,6 @@ from kassi_app.remedy.edits import Edit, apply_edits
 from kassi_app.remedy.patch import Patch, from_text, worktree_patch
 from kassi_app.target.spec import TargetSpec
 from kassi_app.target.worktree import checkout
-from tests.remedy.conftest import git
 
 TOML = '[target]\nstart = "{python} app.py {port}"\n'
 

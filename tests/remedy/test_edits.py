@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from remedy_support import git
 from unidiff import PatchSet
 
 from kassi_app.remedy.edits import Edit, EditError, EditSet, apply_edits, check_paths
 from kassi_app.remedy.patch import from_text, worktree_patch
 from kassi_app.target.worktree import checkout
-from tests.remedy.conftest import git
 
 
 @pytest.fixture

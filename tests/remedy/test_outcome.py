@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kassi_cli import SHORT_LOAD, Kassi
+from remedy_support import git
 
 from kassi_app.remedy.checks import check_fix
 from kassi_app.remedy.outcome import Remedy, fix_section, verification
 from kassi_app.remedy.patch import fix_commit
 from kassi_app.remedy.revert import change_hunks, minimal_revert, revert_patch
-from tests.remedy.conftest import git
-from tests.workflow.conftest import SHORT_LOAD, Kassi
 
 
 def test_minimal_revert_from_the_root_cause_and_its_commit(mixed_repo: Path, lock_verdict: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from remedy_support import HARMLESS_DOC, git
 from unidiff import PatchSet
 
 from kassi_app.errors import BadInput, InfrastructureError
@@ -23,7 +24,6 @@ from kassi_app.remedy.revert import (
     revert_patch,
 )
 from kassi_app.target.worktree import checkout
-from tests.remedy.conftest import HARMLESS_DOC, git
 
 
 def _applied(repo: Path, text: str, tmp: Path) -> dict[str, str]:

@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import xmlschema
+from report_home import RUN_ID, RunHome
 from typer.testing import CliRunner
 
 from kassi_app.errors import BadInput
 from kassi_app.faces.cli import app
-from tests.report.conftest import RUN_ID, RunHome
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).with_name("junit-10.xsd"))
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from report_home import RunHome
 
 from kassi_app.errors import BadInput
 from kassi_app.report import FORMATS, render, write_reports
-from tests.report.conftest import RunHome
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).with_name("junit-10.xsd"))
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from report_home import RunHome, make_home
 
 from kassi_app.report import plots, render, write_reports
-from tests.report.conftest import RunHome, make_home
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DIFF = "--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,2 @@\n-    conn = connect(DB)\n+    conn = connect(DB, timeout=5)\n"

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import xmlschema
+from report_home import RUN_ID, RunHome, fixture_record
 
 from kassi_app.report import render
-from tests.report.conftest import RUN_ID, RunHome, fixture_record
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).with_name("junit-10.xsd"))
 

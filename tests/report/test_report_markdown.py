@@ -7,10 +7,10 @@ import re
 from typing import Any
 
 from markdown_it import MarkdownIt
+from report_home import RunHome, fixture_record
 
 from kassi_app.report import render
 from kassi_app.report.markdown import LIMIT
-from tests.report.conftest import RunHome, fixture_record
 
 MD = MarkdownIt("commonmark").enable("table")
 DIFF = """--- a/app.py

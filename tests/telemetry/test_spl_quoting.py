@@ -14,13 +14,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from recorded import RUN, SETTINGS, WINDOWS
+from spl_eval import SplEngine, split_top, tokens, unquote
 
 from kassi_app.telemetry.history import RouteP95HistoryQuery
 from kassi_app.telemetry.queries import RouteStatsQuery, TopErrorsQuery, spl_quote
 from kassi_app.telemetry.spl import SplRenderer
 from kassi_app.telemetry.splunk_settings import AccessFields, AccessSource, SplunkSettings
-from tests.telemetry.recorded import RUN, SETTINGS, WINDOWS
-from tests.telemetry.spl_eval import SplEngine, split_top, tokens, unquote
 
 NASTY = [
     "/api/owners/{id}",

@@ -17,10 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-from tests.telemetry.spl_eval import SplEngine
-from tests.telemetry.splunkd_stub import StubState, splunkd_stub
-from tests.workflow.conftest import SHORT_LOAD, Kassi
+from kassi_cli import SHORT_LOAD, Kassi
+from spl_eval import SplEngine
+from splunkd_stub import StubState, splunkd_stub
 
 pytestmark = pytest.mark.e2e
 TOKEN = "live-run-splunk-token-42"

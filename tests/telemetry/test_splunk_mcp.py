@@ -7,14 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from kassi_app.errors import InfrastructureError
-from kassi_app.telemetry.queries import AccessEventsQuery, RouteStatsQuery, TopErrorsQuery
-from kassi_app.telemetry.splunk_settings import McpConnection
-from kassi_app.telemetry.splunk_store import SplunkStore
-from kassi_app.telemetry.splunk_transport import McpTransport, open_transport
-from kassi_app.telemetry.store import SQLiteStore
-from tests.telemetry.recorded import (
+from recorded import (
     ROUTES,
     RUN,
     SETTINGS,
@@ -24,8 +17,15 @@ from tests.telemetry.recorded import (
     proxy_events,
     splunk_events,
 )
-from tests.telemetry.spl_eval import SplEngine
-from tests.telemetry.splunk_mcp_stub import splunk_mcp_stub
+from spl_eval import SplEngine
+from splunk_mcp_stub import splunk_mcp_stub
+
+from kassi_app.errors import InfrastructureError
+from kassi_app.telemetry.queries import AccessEventsQuery, RouteStatsQuery, TopErrorsQuery
+from kassi_app.telemetry.splunk_settings import McpConnection
+from kassi_app.telemetry.splunk_store import SplunkStore
+from kassi_app.telemetry.splunk_transport import McpTransport, open_transport
+from kassi_app.telemetry.store import SQLiteStore
 
 TOKEN = "mcp-audience-token-0123456789"
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from recorded import ROUTES, RUN, SETTINGS, WINDOWS, log_events, proxy_events, splunk_events
+from spl_eval import SplEngine
+from splunkd_stub import StubState, splunkd_stub
 
 from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.telemetry.queries import RouteStatsQuery
 from kassi_app.telemetry.splunk_open import load_settings, open_splunk_store
 from kassi_app.telemetry.splunk_settings import TOKEN_ENV, SdkConnection
 from kassi_app.telemetry.splunk_transport import check_messages
-from tests.telemetry.recorded import ROUTES, RUN, SETTINGS, WINDOWS, log_events, proxy_events, splunk_events
-from tests.telemetry.spl_eval import SplEngine
-from tests.telemetry.splunkd_stub import StubState, splunkd_stub
 
 
 @pytest.mark.parametrize(

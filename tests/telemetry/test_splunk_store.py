@@ -17,6 +17,19 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from recorded import (
+    ROUTES,
+    RUN,
+    SETTINGS,
+    T0,
+    WINDOWS,
+    assert_same,
+    log_events,
+    proxy_events,
+    splunk_events,
+)
+from spl_eval import SplEngine
+from splunkd_stub import StubState, _handler, splunkd_stub
 
 from kassi_app.errors import InfrastructureError
 from kassi_app.telemetry.history import P95Point, RouteP95HistoryQuery
@@ -32,19 +45,6 @@ from kassi_app.telemetry.splunk_settings import SdkConnection, SplunkSettings
 from kassi_app.telemetry.splunk_store import SplunkStore
 from kassi_app.telemetry.splunk_transport import SdkTransport
 from kassi_app.telemetry.store import SQLiteStore
-from tests.telemetry.recorded import (
-    ROUTES,
-    RUN,
-    SETTINGS,
-    T0,
-    WINDOWS,
-    assert_same,
-    log_events,
-    proxy_events,
-    splunk_events,
-)
-from tests.telemetry.spl_eval import SplEngine
-from tests.telemetry.splunkd_stub import StubState, _handler, splunkd_stub
 
 TOKEN = "eyJraWQiOiJzcGx1bmsuc2VjcmV0IiwiYWxnIjoiSFM1MTIifQ.test-token"
 QUESTIONS = [

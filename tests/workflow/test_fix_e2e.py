@@ -9,17 +9,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import remedy_support
+from kassi_cli import SHORT_LOAD, Kassi
+from remedy_support import ModelStub
 
 from kassi_app.demos import init_demo
 from kassi_app.workflow.autopilot import PREFERENCE
 from kassi_app.workflow.context import RunContext
 from kassi_app.workflow.graph import open_run
-from tests.remedy import conftest as remedy_fixtures
-from tests.remedy.conftest import ModelStub
-from tests.workflow.conftest import SHORT_LOAD, Kassi
 
-model_stub = remedy_fixtures.model_stub
-"""A loopback stand-in for an OpenAI-compatible model server (see tests/remedy/conftest.py)."""
+model_stub = remedy_support.model_stub
+"""A loopback stand-in for an OpenAI-compatible model server, as a fixture (tests/support/remedy_support.py)."""
 SECRET = "sk-kassi-test-not-a-real-key"
 
 

@@ -14,11 +14,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from kassi_cli import SHORT_LOAD, Kassi
+from processes import wait_until_gone
+from stdlib_app import DYING_APP
 
 from kassi_app.demos import init_demo
-from tests.processes import wait_until_gone
-from tests.workflow.conftest import SHORT_LOAD, Kassi
-from tests.workflow.stdlib_app import DYING_APP
 
 pytestmark = pytest.mark.e2e
 

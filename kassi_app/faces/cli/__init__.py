@@ -68,7 +68,8 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except KassiError as exc:
-        err_console.print(f"[red]kassi: {exc}[/red]", highlight=False)
+        # One line whatever the terminal width; no markup, so "[target]" in a message stays as is.
+        err_console.print(f"kassi: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Abort:
         err_console.print("kassi: aborted")

@@ -72,6 +72,9 @@ def execute(
         typer.echo(json.dumps(outcome.record, indent=2, default=str))
     else:
         render_human(outcome.record, console)
+    if outcome.exit_code == BadInput.exit_code:  # refused input: say why on stderr, as other commands do
+        Console(stderr=True).print(f"kassi: {outcome.record.get('failure')}", style="red", markup=False,
+                                   highlight=False, soft_wrap=True)
     if reports:
         folder = Path(outcome.record["ledger"]["path"]).parent
         for path in write_reports(outcome.record, reports, folder / "reports"):

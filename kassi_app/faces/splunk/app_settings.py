@@ -156,7 +156,7 @@ def settings_from_stanzas(stanzas: Mapping[str, Mapping[str, str]], source: str 
         try:
             fields["load"] = LoadSettings.model_validate(fields["load"], strict=False)
         except ValidationError as exc:
-            raise BadInput(f"{source} [settings]: {_explain(exc)}") from None
+            raise BadInput(f"{source} [settings]: {_explain(exc, 'load.')}") from None
     if "allowed_hosts" in fields:
         fields["allowed_hosts"] = tuple(h.strip() for h in fields["allowed_hosts"].split(",") if h.strip())
     try:
@@ -165,9 +165,9 @@ def settings_from_stanzas(stanzas: Mapping[str, Mapping[str, str]], source: str 
         raise BadInput(f"{source} [settings]: {_explain(exc)}") from None
 
 
-def _explain(exc: ValidationError) -> str:
+def _explain(exc: ValidationError, prefix: str = "") -> str:
     """One line per bad field, without the input values pydantic would echo."""
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return "; ".join(f"{prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
 def read_conf_files(app_dir: Path = APP_DIR) -> dict[str, dict[str, str]]:

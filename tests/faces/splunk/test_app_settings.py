@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from splunkd_atom_stub import NS, Splunkd, running
 
 from kassi_app.errors import BadInput
 from kassi_app.faces.splunk import app_settings
@@ -33,7 +34,6 @@ from kassi_app.faces.splunk.app_settings import (
     settings_from_stanzas,
 )
 from kassi_app.load.plan import LoadProfile
-from tests.faces.splunk.splunkd_atom_stub import NS, Splunkd, running
 
 ROOT = Path(__file__).resolve().parents[3]
 SESSION_KEY = "a0b1c2d3e4f5-session-key"

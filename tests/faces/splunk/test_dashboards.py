@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.faces.splunk.splunk_app import (
+from splunk_app import (
     DEFAULT,
     LOOKUP_REF,
     LOOKUPS,

@@ -11,12 +11,12 @@ import re
 from typing import Any, get_args
 
 import pytest
+from splunk_app import DEFAULT, LOOKUP_REF, LOOKUPS, MACRO_REF, ROOT, read_conf, studio_views
 
 from kassi_app.events import AccessEvent
 from kassi_app.judge.model import VerdictClass
 from kassi_app.workflow.cards import MAJOR_ARCANA
 from kassi_app.workflow.render import arcana
-from tests.faces.splunk.splunk_app import DEFAULT, LOOKUP_REF, LOOKUPS, MACRO_REF, ROOT, read_conf, studio_views
 
 SOURCETYPES = ("kassi:run", "kassi:phase", "kassi:access", "kassi:client", "kassi:log", "kassi:watch")
 PROPS = read_conf(DEFAULT / "props.conf")

@@ -9,10 +9,10 @@ import shlex
 from typing import Any
 
 import pytest
+from render_run_view import join, page, panels
+from splunk_app import full_query, studio_views
 
 from kassi_app.events import AccessEvent, Variant
-from tests.faces.splunk.render_run_view import join, page, panels
-from tests.faces.splunk.splunk_app import full_query, studio_views
 
 VIEW = studio_views()["kassi_run"]
 RUN: dict[str, Any] = {

@@ -13,9 +13,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from splunk_app import read_conf
 
 from kassi_app.faces.splunk import app_settings
-from tests.packaging.test_app_files import read_conf
 
 SETUP = Path(__file__).resolve().parent / "setup"
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")

@@ -18,8 +18,7 @@ from typing import Any
 import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-
-from tests.telemetry.spl_eval import SplEngine
+from spl_eval import SplEngine
 
 Scope = dict[str, Any]
 Asgi = Callable[[Scope, Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]],

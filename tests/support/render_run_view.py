@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from kassi_app.governance.seal import seal_key
-from kassi_app.governance.verify import verify_ledger
+from splunk_app import LOOKUPS, ROOT, studio_views
 
 from kassi_app.home import kassi_home
-from tests.faces.splunk.splunk_app import LOOKUPS, ROOT, studio_views
+from kassi_app.ledger.seal import seal_key
+from kassi_app.ledger.verify import verify_ledger
 
 Rows = list[dict[str, Any]]
 Panel = tuple[str, Any]  # ("table", rows) | ("single", text) | ("chart", (categories, {series: values}))

@@ -22,12 +22,13 @@ from kassi_app.faces.mcp.workflow_ref import load_factory
 from kassi_app.workflow.runs import list_runs
 
 KASSI = str(Path(sys.executable).parent / "kassi")
-HERE = Path(__file__).parent
+SUPPORT = Path(__file__).resolve().parents[2] / "support"
+"""Where gov_toy lives: `kassi serve --workflow gov_toy:...` imports it from there."""
 TIMEOUT_S = 30.0
 
 
 def serve_env(home: Path) -> dict[str, str]:
-    path = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)
+    path = os.pathsep.join(p for p in (str(SUPPORT), os.environ.get("PYTHONPATH", "")) if p)
     env = {**os.environ, "KASSI_HOME": str(home), "PYTHONPATH": path, "COLUMNS": "200"}
     env.pop("KASSI_SEAL_KEY", None)
     return env

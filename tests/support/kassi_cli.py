@@ -1,4 +1,4 @@
-"""Helpers for end-to-end runs: the real `kassi` console script, a private kassi home."""
+"""The real `kassi` console script with a private kassi home, for end-to-end runs."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 KASSI = str(Path(sys.executable).parent / "kassi")
 SHORT_LOAD = ("--low-duration", "1.5", "--high-duration", "2.5", "--rounds", "1")
@@ -30,8 +28,3 @@ class Kassi:
     def run_json(self, *args: str, **env: str) -> tuple[int, dict[str, Any], str]:
         out = self("run", *args, "--json", **env)
         return out.returncode, json.loads(out.stdout) if out.stdout.strip() else {}, out.stderr
-
-
-@pytest.fixture
-def kassi(tmp_path: Path) -> Kassi:
-    return Kassi(tmp_path / "home")

@@ -1,4 +1,5 @@
-"""Fixtures for the governance tests: a private kassi home and a fresh toy run."""
+"""Fixtures shared across the suite: a private kassi home, a fresh toy governed run, and the real
+`kassi` console script with a private home."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from gov_toy import new_governed_run
+from kassi_cli import Kassi
 
 from kassi_app.workflow.governor import Governor
 
@@ -23,3 +25,8 @@ def governor(home: Path) -> Iterator[Governor]:
     gov = new_governed_run()
     yield gov
     gov.ledger.close()
+
+
+@pytest.fixture
+def kassi(tmp_path: Path) -> Kassi:
+    return Kassi(tmp_path / "home")

@@ -14,11 +14,11 @@ from typing import Any
 
 from addonfactory_splunk_conf_parser_lib import TABConfigParser
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "default"
 VIEWS = DEFAULT / "data" / "ui" / "views"
 LOOKUPS = ROOT / "lookups"
-NODE_DIR = Path(__file__).resolve().parent / "node"
+NODE_DIR = ROOT / "tests" / "faces" / "splunk" / "node"
 
 MACRO_REF = re.compile(r"`([A-Za-z_][\w-]*)(?:\(([^`]*)\))?`")
 """A macro call in SPL: `name` or `name(arg, ...)`."""
