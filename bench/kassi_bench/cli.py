@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "kassi_bench.cli_runs",
     "kassi_bench.cli_judge",
     "kassi_bench.cli_publish",
+    "kassi_bench.cli_remedy",
 )
 
 

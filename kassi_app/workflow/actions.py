@@ -36,7 +36,7 @@ from kassi_app.telemetry.spl import BlockWindow
 from kassi_app.telemetry.splunk_open import load_settings, open_splunk_store
 from kassi_app.workflow.context import RunContext, Side
 from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, RunEvidence, Telemetry
-from kassi_app.workflow.record import build_record
+from kassi_app.workflow.record import build_record, full_analysis
 from kassi_app.workflow.runs import sealed_files
 
 K6_MARGIN_S = 60.0
@@ -96,7 +96,7 @@ def begin(ctx: RunContext, request: RunRequest) -> dict[str, Any]:
     ev.settings = resolve_settings(request, project)
     return {
         "run_id": ctx.run_id, "mode": request.mode, **facts,
-        "max_extensions": ev.settings.max_extensions, "extensions": 0,
+        "max_extensions": ev.settings.max_extensions, "extensions": 0, "fix": ev.settings.fix,
     }
 
 
@@ -192,6 +192,19 @@ def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
     settings, ev, res = _settings(ctx), ctx.evidence, ctx.resources
     if ev.script is None or not res.sides:
         raise InfrastructureError("no load script or no target to load")
+    count = rounds if rounds is not None else settings.load.rounds
+    new_blocks = drive_rounds(ctx, res.sides, ctx.run_id, count, ev.blocks)
+    return {"blocks": [b.to_dict() for b in new_blocks], "total_blocks": len(ev.blocks)}
+
+
+def drive_rounds(
+    ctx: RunContext, sides: Sequence[Side], run_id: str, rounds: int, blocks: list[BlockResult], tag: str = ""
+) -> list[BlockResult]:
+    """``rounds`` ABBA rounds of the run's k6 script at ``sides``, the proxies recording under
+    ``run_id``; each block's result is appended to ``blocks`` and returned. The fix's A/B runs
+    (remedy and verify-fix, ``tag`` naming their k6 folders) measure with exactly this."""
+    settings, ev, res = _settings(ctx), ctx.evidence, ctx.resources
+    assert ev.script is not None
     profile = load_profile(settings)
     routes = [e.route for e in (*ev.endpoints, *ev.background)]
     block_s = profile.low_duration_s + profile.high_duration_s + profile.graceful_stop_s
@@ -202,20 +215,20 @@ def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
     def k6(block: int, variant: Variant, base_url: str) -> K6Result:
         return run_segmented(
             script, settings.segments, env={"BASE_URL": base_url, "KASSI_BLOCK": str(block)},
-            workdir=ctx.run_dir / f"k6-block{block:02d}-{variant}", timeout_s=timeout_s,
+            workdir=ctx.run_dir / f"k6-{tag}block{block:02d}-{variant}", timeout_s=timeout_s,
         )
 
-    for _ in range(rounds if rounds is not None else settings.load.rounds):
-        for side in _round_order(res.sides, len(ev.blocks)):
-            block = len(ev.blocks)
+    for _ in range(rounds):
+        for side in _round_order(sides, len(blocks)):
+            block = len(blocks)
             if side.target is not None:
                 side.target.check_alive()
             if isinstance(res.truth, ExternalTruth):  # no proxy: the service's own log is the truth
                 started = time.time()
                 result = k6(block, side.variant, (_request(ctx).url or "").rstrip("/"))
-                res.truth.record_block(BlockWindow(ctx.run_id, side.variant, block, started, time.time()))
+                res.truth.record_block(BlockWindow(run_id, side.variant, block, started, time.time()))
             else:
-                proxy = AccessLogProxy(side.host, side.port, ctx.run_id, side.variant, routes, res.store.write_access)
+                proxy = AccessLogProxy(side.host, side.port, run_id, side.variant, routes, res.store.write_access)
                 proxy_port = proxy.start()
                 try:
                     result = k6(block, side.variant, f"http://127.0.0.1:{proxy_port}")
@@ -223,9 +236,9 @@ def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
                     proxy.stop()
             if side.target is not None:
                 side.target.check_alive()
-            ev.blocks.append(BlockResult.of(block, side.variant, result))
-            new_blocks.append(ev.blocks[-1])
-    return {"blocks": [b.to_dict() for b in new_blocks], "total_blocks": len(ev.blocks)}
+            blocks.append(BlockResult.of(block, side.variant, result))
+            new_blocks.append(blocks[-1])
+    return new_blocks
 
 
 def _round_order(sides: Sequence[Side], blocks_done: int) -> list[Side]:
@@ -310,15 +323,15 @@ def conclude(ctx: RunContext) -> dict[str, Any]:
         ctx.resources.close()
     ctx.resources.flush_logs(ev.logs)
     ev.verdict = ev.verdict or inconclusive("the run ended before a verdict")
-    ctx.sink.verdict(ctx.run_id, _verdict_view(ev.verdict))
+    ctx.sink.verdict(ctx.run_id, _verdict_view(ctx, ev.verdict))
     record = build_record(ctx, _safe_telemetry(ctx))
     ctx.record_path.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     ctx.resources.store.put_run(ctx.run_id, record)
     return {"verdict_class": ev.verdict.cls, "record": str(ctx.record_path), "files_sha256": sealed_files(ctx.run_dir)}
 
 
-def _verdict_view(verdict: Verdict) -> dict[str, Any]:
-    return {**verdict.to_dict(), "analysis": render_analysis(verdict)}
+def _verdict_view(ctx: RunContext, verdict: Verdict) -> dict[str, Any]:
+    return {**verdict.to_dict(), "analysis": full_analysis(verdict, ctx.evidence.remedy)}
 
 
 def _access_events(ctx: RunContext) -> list[AccessEvent]:

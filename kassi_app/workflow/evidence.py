@@ -17,6 +17,7 @@ from kassi_app.errors import KassiError
 from kassi_app.events import LogEvent, Variant
 from kassi_app.judge import Verdict
 from kassi_app.load import K6Result
+from kassi_app.remedy import Remedy
 from kassi_app.target import TargetSpec
 from kassi_app.telemetry.queries import RouteStats
 from kassi_app.telemetry.splunk_settings import SplunkSettings
@@ -96,6 +97,14 @@ class RunEvidence:
     """Endpoints read from the repo's code whose route is not a plain path: neither loaded nor judged."""
     verdict: Verdict | None = None
     failure: KassiError | None = None
+    remedy: Remedy | None = None
+    """The fix (remedy phase) and what its checks and verify-fix run found; never the run's verdict."""
+    remedy_error: str | None = None
+    """Why the remedy phase ended without a fix (the run's verdict stands)."""
+    fix_candidates: list[Remedy] = field(default_factory=list)
+    """The checked fixes verify-fix tries in order: a model's (when configured), then the revert."""
+    fix_deadline: float | None = None
+    """``time.monotonic()`` by which the fix's experiments must be done (the budget)."""
 
     def telemetry_dict(self) -> dict[str, dict[str, dict[str, Any]]]:
         return {v: {r: t.to_dict() for r, t in routes.items()} for v, routes in self.telemetry.items()}

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kassi_app.explain import render_analysis
+from kassi_app.judge import Verdict
 from kassi_app.load.points import client_events
 from kassi_app.redact import redact
+from kassi_app.remedy import Remedy, fix_section
 from kassi_app.telemetry.join import gap_summary, pair_requests
 from kassi_app.telemetry.queries import AccessEventsQuery
 from kassi_app.workflow.sink import LedgerStatus
@@ -29,7 +31,7 @@ def build_record(ctx: RunContext, telemetry: dict[str, Any]) -> dict[str, Any]:
         per["requests"] += block.requests
         per["duration_s"] = round(per["duration_s"] + block.duration_s, 3)
         per["blocks"].append(block.to_dict())
-    verdict = {**ev.verdict.to_dict(), "analysis": render_analysis(ev.verdict)} if ev.verdict else None
+    verdict = {**ev.verdict.to_dict(), "analysis": full_analysis(ev.verdict, ev.remedy)} if ev.verdict else None
     client_server = _client_server(ctx)
     record: dict[str, Any] = {
         "run_id": ctx.run_id,
@@ -44,6 +46,7 @@ def build_record(ctx: RunContext, telemetry: dict[str, Any]) -> dict[str, Any]:
         "client_server": client_server,
         "verdict": verdict,
         "failure": str(ev.failure) if ev.failure else None,
+        "remedy": ev.remedy.to_dict() if ev.remedy else {"error": ev.remedy_error} if ev.remedy_error else None,
         "warnings": ev.warnings + ctx.sink.failures,
         "timings_s": dict(ctx.timer.seconds),
         "ledger": {"path": str(ctx.run_dir / "ledger.jsonl")},
@@ -62,6 +65,10 @@ def _client_server(ctx: RunContext) -> dict[str, Any]:
     except Exception as exc:  # the record must be written even when the join could not be made
         ctx.evidence.warnings.append(f"client/server join not made: {type(exc).__name__}: {exc}")
         return {}
+def full_analysis(verdict: Verdict, remedy: Remedy | None) -> str:
+    """The written analysis, with its "Fix" section when the run proposed one."""
+    text = render_analysis(verdict)
+    return text if remedy is None else f"{text.rstrip()}\n\n{fix_section(remedy)}"
 
 
 def with_ledger(record: dict[str, Any], ledger: LedgerStatus) -> dict[str, Any]:

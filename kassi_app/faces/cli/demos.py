@@ -57,6 +57,10 @@ def run_demo(
     ca_file: CaFile = None,
     index: IndexName = None,
     insecure: Insecure = False,
+    fix: Annotated[bool, typer.Option(
+        "--fix", help="After a REGRESSION or DEGRADING verdict, propose a fix and verify it under the same load.")
+    ] = False,
+    fix_budget: Annotated[float, typer.Option(help="With --fix: seconds the fix's experiments may take.")] = 600.0,
 ) -> None:
     """Write demo NAME into a temporary folder and run kassi on its change (A/B, default load).
 
@@ -73,7 +77,8 @@ def run_demo(
         repo = init_demo(demo.name, folder / "repo")
         expected = demo.expected + (f" on {', '.join(str(e) for e in demo.flagged)}" if demo.flagged else "")
         console.print(f"demo {demo.name}: {demo.summary} (expected: {expected})", highlight=False)
-        outcome = execute(RunRequest(mode="ab", repo=str(repo.path), base=repo.base, head=repo.head, label="demo"),
+        outcome = execute(RunRequest(mode="ab", repo=str(repo.path), base=repo.base, head=repo.head, label="demo",
+                                     fix=fix, fix_budget_s=fix_budget),
                           as_json, reports=reports,
                           publish=HecOptions(hec_url, ca_file, index, insecure) if publish else None)
     finally:

@@ -115,6 +115,21 @@ def render_human(record: dict[str, Any], console: Console) -> None:
                   highlight=False)
     console.print(f"[bold]verdict: {verdict.get('class', 'INCONCLUSIVE')}[/bold] — {verdict.get('reason', '')}",
                   highlight=False)
+    render_fix(record.get("remedy"), console)
+
+
+def render_fix(remedy: dict[str, Any] | None, console: Console) -> None:
+    """The fix's outcome under the verdict (its diff is in the analysis's Fix section)."""
+    from kassi_app.remedy.outcome import verified_line
+
+    if not remedy:
+        return
+    if remedy.get("error"):
+        console.print(f"[yellow]no fix: {remedy['error']}[/yellow]", highlight=False)
+        return
+    checks = remedy.get("checks") or {}
+    console.print(f"fix ({remedy['source']}, checks {'passed' if checks.get('ok') else 'FAILED'}): "
+                  f"{verified_line(remedy.get('verified'))}", highlight=False)
 
 
 def run(
@@ -137,6 +152,12 @@ def run(
     splunk_config: Annotated[Path | None, typer.Option(
         help="With --telemetry splunk: its TOML settings file (default $KASSI_HOME/splunk.toml).")
     ] = None,
+    fix: Annotated[bool, typer.Option(
+        "--fix", help="A/B: after a REGRESSION or DEGRADING verdict, propose a fix and verify it under the same load.")
+    ] = False,
+    fix_budget: Annotated[float, typer.Option(
+        help="With --fix: seconds the fix's experiments (hunk localisation, commit bisection) may take.")
+    ] = 600.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     report: Annotated[str | None, typer.Option(
         help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")] = None,
@@ -170,6 +191,8 @@ def run(
         label="cli",
         telemetry=telemetry.value,
         splunk_config=str(splunk_config.expanduser().resolve()) if splunk_config else None,
+        fix=fix,
+        fix_budget_s=fix_budget,
     )
     hec = HecOptions(hec_url, ca_file, index, insecure) if publish else None
     raise typer.Exit(execute(request, as_json, reports=report_formats(report), publish=hec).exit_code)
