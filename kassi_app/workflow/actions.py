@@ -178,6 +178,7 @@ def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
     new_blocks: list[BlockResult] = []
     for _ in range(rounds if rounds is not None else settings.load.rounds):
         for side in _round_order(res.sides, len(ev.blocks)):
+            ctx.check_cancel()
             block = len(ev.blocks)
             if side.target is not None:
                 side.target.check_alive()

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from kassi_app.config import RunRequest
+from kassi_app.errors import INTERRUPTED
 from kassi_app.ledger.chain import Ledger
 from kassi_app.ledger.seal import seal_key
 from kassi_app.workflow import actions
@@ -106,6 +107,8 @@ def build_specs(ctx: RunContext) -> list[ActionSpec[Any]]:
         return {**out, "extensions": int(state.get("extensions", 0)) + 1}
 
     def abort(state: StateView, __: NoInputs) -> Mapping[str, Any]:
+        if ctx.cancel.is_set():
+            return actions.abort(ctx, INTERRUPTED)
         reason = str(state.get("error") or "the run failed")
         return actions.abort(ctx, f"the run failed: {reason}")
 

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from kassi_app.config import LoadSettings as RunLoadSettings
 from kassi_app.errors import BadInput
 from kassi_app.hosts import is_loopback
-from kassi_app.target.spec import LoadDefaults
 
 APP = "kassi"
 REALM = "kassi"
@@ -33,7 +33,7 @@ APP_DIR = Path(__file__).resolve().parents[3]
 """The app's folder: the repo root in a checkout, ``$SPLUNK_HOME/etc/apps/kassi`` when installed."""
 
 _REPO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-_LOAD = LoadDefaults()
+_LOAD = RunLoadSettings()
 
 
 def git_token_name(repo: str) -> str:
