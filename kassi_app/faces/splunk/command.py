@@ -106,14 +106,16 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
             service = connect(searchinfo.splunkd_uri, searchinfo.session_key)
             require_capability(service)
             settings = settings_from_splunkd(service)
-            self._plan = plan_search(self._options(), settings)
+            self._plan = plan_search(self._search_options(), settings)
             use_k6(settings)
             self._home.mkdir(parents=True, exist_ok=True)
             self._slot = acquire_slot(self._home, settings.max_concurrent_runs)
         except KassiError as exc:
             self.error_exit(exc, str(exc))
+        except OSError as exc:  # splunkd unreachable: say so, not splunklib's traceback summary
+            self.error_exit(exc, f"cannot reach splunkd at {self.metadata.searchinfo.splunkd_uri}: {exc}")
 
-    def _options(self) -> SearchOptions:
+    def _search_options(self) -> SearchOptions:
         return SearchOptions(demo=self.demo, repo=self.repo, diff=self.diff, intent=self.intent, url=self.url,
                              endpoint=self.endpoint, fix=bool(self.fix), telemetry=str(self.telemetry))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from kassi_app.config import RunRequest
-from kassi_app.demos import CATALOGUE
+from kassi_app.demos import demo_by_name
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput
 from kassi_app.faces.splunk.app_settings import AppSettings
@@ -61,9 +61,7 @@ def plan_search(options: SearchOptions, settings: AppSettings) -> SearchPlan:
     warnings = (FIX_NOT_AVAILABLE,) if options.fix else ()
     label = f"splunk {mode}={getattr(options, mode)}"
     if options.demo is not None:
-        names = [demo.name for demo in CATALOGUE]
-        if options.demo not in names:
-            raise BadInput(f"no demo {options.demo!r} (demos: {', '.join(names)})")
+        demo_by_name(options.demo)  # BadInput naming the demos there are
         return SearchPlan(RunRequest(mode="ab", label=label), options.demo, warnings)
     if options.repo is not None:
         repo = settings.repo(options.repo)

@@ -98,8 +98,10 @@ def verdict_row(run_id: str, record: Mapping[str, Any], ledger: LedgerStatus) ->
     routes = [f"{r['method']} {r['route']}" for r in verdict.get("routes") or []
               if r.get("class") == verdict.get("class")]
     cause: Mapping[str, Any] = verdict.get("root_cause") or {}
-    cause_text = " ".join(str(part) for part in (cause.get("kind"), cause.get("summary"), cause.get("location"))
-                          if part)
+    summary, location = str(cause.get("summary") or ""), str(cause.get("location") or "")
+    cause_text = f"{cause.get('kind')}: {summary}" if cause else ""
+    if location and location not in summary:
+        cause_text += f" (at {location})"
     return row(_time=round(time.time(), 3), run_id=run_id, seq=ledger.entries, phase="verdict", card="",
                status="sealed" if ledger.sealed else "unsealed",
                detail=str(record.get("failure") or ""),
