@@ -90,11 +90,13 @@ class RunContext:
         self.timer = PhaseTimer()
         self.record_path = self.run_dir / "run.json"
 
-    def guarded(self, name: str, work: Callable[[], T]) -> T:
-        """Run one phase's work, timing it and keeping the first kassi error (it sets the exit code)."""
+    def guarded(self, name: str, work: Callable[[], T], *, cancellable: bool = True) -> T:
+        """Run one phase's work, timing it and keeping the first kassi error (it sets the exit code).
+        A ``cancellable`` phase of a cancelled run fails before it starts anything."""
         with self.timer.phase(name):
             try:
-                self.check_cancel()
+                if cancellable:
+                    self.check_cancel()
                 return work()
             except KassiError as exc:
                 self.evidence.failure = self.evidence.failure or exc

@@ -98,7 +98,8 @@ def build_specs(ctx: RunContext) -> list[ActionSpec[Any]]:
         work = getattr(actions, name)
 
         def run(_: StateView, __: NoInputs) -> Mapping[str, Any]:
-            return ctx.guarded(name, lambda: work(ctx))
+            # conclude runs even in a cancelled run: it stops everything, writes the record, seals
+            return ctx.guarded(name, lambda: work(ctx), cancellable=name != "conclude")
 
         return run
 

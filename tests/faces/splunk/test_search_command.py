@@ -17,6 +17,7 @@ import json
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import tarfile
@@ -351,8 +352,9 @@ def test_demo_streams_the_walk_and_ends_with_the_regression_and_its_cause(
 
 
 @pytest.mark.e2e
-def test_closing_the_search_stops_the_run_and_everything_it_started(
-    installed: Installed, splunkd: SearchSplunkd, kassi_home: Path
+@pytest.mark.parametrize("how", ["stdin-closes", "sigterm"])
+def test_cancelling_the_search_stops_the_run_and_everything_it_started(
+    installed: Installed, splunkd: SearchSplunkd, kassi_home: Path, how: str
 ) -> None:
     search = Search(installed, splunkd, kassi_home, [f"demo={DEMO}"])
     try:
@@ -364,10 +366,13 @@ def test_closing_the_search_stops_the_run_and_everything_it_started(
             seen += frame.rows
         started = descendants(search.proc.pid)
         assert started, "the demo's services run under the command"
-        # splunkd asks for the next round, then the search is closed: stdin ends mid-load.
+        # splunkd asks for the next round, then the search is cancelled mid-load.
         search.send({"action": "execute", "finished": False})
         assert search.proc.stdin is not None
-        search.proc.stdin.close()
+        if how == "sigterm":
+            search.proc.send_signal(signal.SIGTERM)
+        else:
+            search.proc.stdin.close()
         assert search.proc.wait(180) is not None
         assert wait_until_gone(started, 30), f"left running: {descendants(search.proc.pid) or started}"
     finally:
