@@ -59,7 +59,7 @@ def plan_search(options: SearchOptions, settings: AppSettings) -> SearchPlan:
     mode = modes[0]
     _only_with(options, mode)
     warnings = (FIX_NOT_AVAILABLE,) if options.fix else ()
-    label = f"splunk {mode}={getattr(options, mode)}"
+    label = f"splunk {mode}" + (f"={options.demo or options.repo}" if mode != "url" else "")  # a URL may hold a secret
     if options.demo is not None:
         demo_by_name(options.demo)  # BadInput naming the demos there are
         return SearchPlan(RunRequest(mode="ab", label=label), options.demo, warnings)
