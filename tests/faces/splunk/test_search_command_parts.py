@@ -132,3 +132,14 @@ def test_the_role_holds_the_capability_the_command_checks_and_the_command_is_exp
     assert authorize[f"role_{ROLE}"][CAPABILITY] == "enabled"
     meta = read_conf(ROOT / "metadata" / "default.meta")
     assert meta["commands/kassi"]["export"] == "system"
+
+
+def test_two_runs_on_one_repo_get_their_own_worktrees(tmp_path: Path) -> None:
+    """Two searches on the same repo and ref check out into separate folders (and remove only their own)."""
+    from kassi_app.demos import init_demo
+    from kassi_app.target import checkout
+
+    repo = init_demo("sqlite-write-lock", tmp_path / "repo")
+    with checkout(repo.path, repo.head) as first, checkout(repo.path, repo.head) as second:
+        assert first != second and (first / "app.py").is_file() and (second / "app.py").is_file()
+    assert not first.exists() and not second.exists()
