@@ -20,6 +20,7 @@ from kassi_app.errors import BadInput
 from kassi_app.judge.settings import JudgeSettings, Slo
 
 Mode = Literal["ab", "live"]
+TelemetrySource = Literal["proxy", "splunk"]
 M = TypeVar("M", bound=BaseModel)
 MAX_SEGMENTS = 16
 MAX_EXTENSIONS = 5
@@ -116,6 +117,10 @@ class RunRequest(BaseModel):
     segments: int = Field(1, description="k6 processes per block (execution segments)")
     max_extensions: int = Field(1, description="extra load rounds the driver may add while INCONCLUSIVE")
     label: str = Field("", description="free text shown with the run (e.g. the face that started it)")
+    telemetry: TelemetrySource = Field(
+        "proxy", description="live: read the server side from kassi's proxy, or from the service's own logs in Splunk"
+    )
+    splunk_config: str | None = Field(None, description="live + splunk: the Splunk settings file (TOML)")
 
     @property
     def repo_path(self) -> Path | None:

@@ -41,3 +41,26 @@ def check_url_allowed(url: str, allowed_hosts: Iterable[str] = ()) -> tuple[str,
             f"host {host!r} is not allowed: load goes to loopback only unless you pass --allow-host {host}"
         )
     return host, port
+
+
+def check_target_url(url: str, allowed_hosts: Iterable[str] = ()) -> tuple[str, int]:
+    """(host, port) of a base URL kassi may send load to: ``http://host[:port]`` with an allowed host.
+
+    Refused, because kassi would not honour them: ``https`` (the access-log proxy speaks plain HTTP
+    to the target), a path prefix (routes are joined to the origin, so ``/prefix`` would be
+    dropped), and a query or fragment. User info (``user:password@``) is accepted but never sent:
+    load goes to host and port only, and the URL is redacted wherever the run writes it.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        raise BadInput(f"https targets are not supported (kassi's proxy speaks plain HTTP): {parts.hostname}")
+    host, port = check_url_allowed(url, allowed_hosts)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise BadInput("a base URL with a path prefix, query or fragment is not supported: give "
+                       "http://host:port and put the prefix in each --endpoint route")
+    return host, port
+
+
+def origin_url(host: str, port: int) -> str:
+    """``http://host:port`` built from parsed parts (IPv6 in brackets): the only base URL k6 is given."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -17,6 +17,14 @@ pick_python() {
   fi
 }
 
+# The report tests open the HTML report in Debian's chromium (driven through playwright, which
+# brings no browser of its own here): install it when missing and we may (root with apt-get).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "kassi: installing chromium for the report tests" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+    || echo "kassi: could not install chromium; the HTML report browser tests will be skipped" >&2
+fi
+
 stamp=".venv/.kassi-installed"
 want="$(cat pyproject.toml bench/pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
@@ -30,7 +38,7 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v 'is ignored' >&2 || true
 # kassi with its demo and dev extras, and the benchmarks (a separate, never-shipped package that
 # plugs `kassi bench` into the CLI).
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[demos,dev]' -e ./bench 2>&1 \
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[demos,dev,report]' -e ./bench 2>&1 \
   | grep -vE 'is ignored|^\s*$' >&2 || true
 .venv/bin/python -c 'import kassi_app, kassi_bench, burr, mcp, scipy' || { echo "kassi: environment install failed" >&2; exit 1; }
 echo "$want" > "$stamp"

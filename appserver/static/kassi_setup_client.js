@@ -2,7 +2,7 @@
  * The setup page's REST client: every call the kassi setup page makes to splunkd, and nothing
  * that touches the DOM, so node's test runner can drive it against a stub of splunkd.
  *
- * Hand-written rather than splunkjs' SDK: the page needs eight endpoints, and splunkjs' Simple XML
+ * Hand-written rather than splunkjs' SDK: the page needs a handful of endpoints, and splunkjs' Simple XML
  * modules exist only inside Splunk Web, which would make this file untestable outside it.
  *
  * Calls go through Splunk Web's proxy (<prefix>/<locale>/splunkd/__raw/servicesNS/nobody/kassi/...)

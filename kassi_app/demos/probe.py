@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 
 from kassi_app.demos.openapi import Op
 from kassi_app.endpoint import Endpoint
@@ -68,7 +68,7 @@ def probe(base_url: str, requests: Sequence[ProbeRequest], *, workers: int, tota
     stop_at = time.monotonic() + deadline_s
 
     def worker() -> None:
-        with httpx.Client(base_url=base_url, timeout=timeout_s, trust_env=False) as client:
+        with httpx2.Client(base_url=base_url, timeout=timeout_s, trust_env=False) as client:
             while time.monotonic() < stop_at:
                 with lock:
                     index = next(sent, None)
@@ -79,7 +79,7 @@ def probe(base_url: str, requests: Sequence[ProbeRequest], *, workers: int, tota
                 try:
                     answer = client.request(req.method, req.path, json=req.body)
                     status, text = answer.status_code, answer.text
-                except httpx.HTTPError as exc:
+                except httpx2.HTTPError as exc:
                     status, text = 0, f"{type(exc).__name__}: {exc}"
                 elapsed = (time.perf_counter() - started) * 1000
                 with lock:
@@ -99,14 +99,14 @@ def probe_interleaved(base_urls: Sequence[str], request: ProbeRequest, rounds: i
     """``request`` sent to each service in turn, ``rounds`` times, one at a time: whatever else the
     machine does then slows every service alike, which back-to-back batches cannot promise."""
     results = [ProbeResult() for _ in base_urls]
-    clients = [httpx.Client(base_url=url, timeout=timeout_s, trust_env=False) for url in base_urls]
+    clients = [httpx2.Client(base_url=url, timeout=timeout_s, trust_env=False) for url in base_urls]
     try:
         for _ in range(rounds):
             for client, result in zip(clients, results, strict=True):
                 started = time.perf_counter()
                 try:
                     status = client.request(request.method, request.path, json=request.body).status_code
-                except httpx.HTTPError:
+                except httpx2.HTTPError:
                     status = 0
                 result.statuses[status] += 1
                 result.latencies_ms.append((time.perf_counter() - started) * 1000)

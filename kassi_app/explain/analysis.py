@@ -46,6 +46,7 @@ _MEANING = {
     "HEALTHY": "no practically significant change was found (exit 0).",
     "INCONCLUSIVE": "kassi could not judge this run (exit 3).",
 }
+_REFUSED = "kassi refused the input before any load was sent (exit 2)."
 
 
 def render_analysis(verdict: Verdict) -> str:
@@ -57,7 +58,7 @@ def render_analysis(verdict: Verdict) -> str:
         "",
         _plain(verdict.reason),
         "",
-        _MEANING[verdict.cls],
+        _REFUSED if verdict.bad_input else _MEANING[verdict.cls],
     ]
     lines += ["", "## Affected endpoints", ""]
     affected = [r for r in verdict.routes if r.cls != "HEALTHY"]

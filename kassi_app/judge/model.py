@@ -124,10 +124,12 @@ class Verdict:
     evidence: tuple[Evidence, ...] = ()
     lead: tuple[Endpoint, ...] = ()
     """The routes whose class is the run's class (the decisive, worst ones): what explain looks at."""
+    bad_input: bool = False
+    """INCONCLUSIVE because kassi refused the input: the run exits 2, and says so, not 3."""
 
     @property
     def exit_code(self) -> int:
-        return exit_code_for(self.cls)
+        return 2 if self.bad_input else exit_code_for(self.cls)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -140,6 +142,6 @@ class Verdict:
         }
 
 
-def inconclusive(reason: str) -> Verdict:
+def inconclusive(reason: str, bad_input: bool = False) -> Verdict:
     """The verdict of a run that could not be judged (the run failed, or no data): always with why."""
-    return Verdict("INCONCLUSIVE", reason)
+    return Verdict("INCONCLUSIVE", reason, bad_input=bad_input)

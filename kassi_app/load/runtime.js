@@ -6,7 +6,9 @@ import { check, sleep } from 'k6';
 /*__KASSI_OPTIONS__*/
 /*__KASSI_PLAN__*/
 
-const BASE = (__ENV.BASE_URL || '').replace(/\/+$/, '');
+// The target's origin, parsed: load goes to this scheme, host and port only. Every URL is the
+// origin plus a path checked by safePath, never `BASE_URL + route` as text.
+const ORIGIN = parseOrigin(__ENV.BASE_URL || '');
 const BLOCK = __ENV.KASSI_BLOCK || '0';
 const MAX_COMBOS = 16;
 const MAX_PER_COLLECTION = 8;
@@ -16,9 +18,34 @@ const RUN_TAG = Math.random().toString(36).slice(2, 8);
 let sequence = 0;
 const picks = {};
 
+function parseOrigin(text) {
+  const m = /^http:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/?$/.exec(text);
+  if (!m) return null;
+  return { host: m[1], port: m[2] || '80' };
+}
+
+// A path kassi may load: one leading '/', no authority ('//'), no '\\', whitespace, control
+// characters, '?' or '#', no '.' or '..' segment. kassi validates routes in Python too; this keeps
+// an edited or hand-written script from sending load off the origin.
+function safePath(path) {
+  if (typeof path !== 'string' || !/^\/(?!\/)[^\x00-\x20\x7f\\?#]*$/.test(path)
+      || path.split('/').some((s) => s === '.' || s === '..')) {
+    throw new Error(`kassi refuses to load a route that is not a plain path: ${JSON.stringify(path)}`);
+  }
+  return path;
+}
+
+function urlFor(path, search) {
+  return `http://${ORIGIN.host}:${ORIGIN.port}${safePath(path)}${search || ''}`;
+}
+
 function fill(route, names, values) {
   let url = route;
-  names.forEach((name, i) => { url = url.replace(`{${name}}`, encodeURIComponent(String(values[i]))); });
+  names.forEach((name, i) => {
+    // A value of '.' or '..' (a collection may hold one) would make a dot segment: encode its dots.
+    const value = encodeURIComponent(String(values[i])).replace(/^\.{1,2}$/, (dots) => dots.replace(/\./g, '%2E'));
+    url = url.replace(`{${name}}`, value);
+  });
   return url;
 }
 
@@ -61,7 +88,7 @@ function valuesFrom(body, name) {
 }
 
 function fetchValues(cache, req, param, names, values) {
-  const url = BASE + fill(param.collection, names, values);
+  const url = urlFor(fill(param.collection, names, values));
   if (!(url in cache)) {
     cache[url] = [];
     const res = http.get(url, {
@@ -93,7 +120,11 @@ function combos(cache, req, depth, names, values) {
 }
 
 export function setup() {
-  if (!BASE) throw new Error('BASE_URL is not set (k6 run -e BASE_URL=http://127.0.0.1:PORT)');
+  if (!ORIGIN) throw new Error('BASE_URL must be http://host:port (k6 run -e BASE_URL=http://127.0.0.1:PORT)');
+  PLAN.requests.forEach((req) => {
+    safePath(req.route);
+    req.params.forEach((p) => { if (p.collection) safePath(p.collection); });
+  });
   const cache = {};
   return { combos: PLAN.requests.map((req) => combos(cache, req, 0, [], [])) };
 }
@@ -105,7 +136,7 @@ export default function (data) {
   const choices = data.combos[index];
   picks[index] = (picks[index] === undefined ? __VU : picks[index] + 1);
   const values = choices[picks[index] % choices.length];
-  const url = BASE + fill(req.route, req.params.map((p) => p.name), values) + query(req.query);
+  const url = urlFor(fill(req.route, req.params.map((p) => p.name), values), query(req.query));
   sequence += 1;
   const body = req.body === null ? null : req.body.split(PLAN.seqToken).join(`${RUN_TAG}${sequence}`);
   const res = http.request(req.method, url, body, {

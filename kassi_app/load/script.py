@@ -9,6 +9,7 @@ from typing import Any
 from kassi_app.load.plan import LoadPlan, LoadProfile
 from kassi_app.load.requests import SpecIndex, build_request
 from kassi_app.load.samples import SEQ_TOKEN
+from kassi_app.redact import redact
 
 SCHEDULE_SLOTS = 100
 SUMMARY_TREND_STATS = ["avg", "min", "med", "max", "p(50)", "p(90)", "p(95)", "p(99)", "count"]
@@ -48,10 +49,18 @@ def k6_options(profile: LoadProfile) -> dict[str, Any]:
         "summaryTrendStats": SUMMARY_TREND_STATS,
         "setupTimeout": f"{profile.setup_timeout_s:g}s",
         "userAgent": "kassi-k6",
+        "maxRedirects": 0,  # a 3xx is measured and recorded as such, never followed to another host
     }
     if profile.thresholds:
         options["thresholds"] = profile.thresholds
     return options
+
+
+def _redacted(request: dict[str, Any]) -> dict[str, Any]:
+    """A request with kassi's redaction applied to what it sends (headers, query, body): the script
+    is written to the run folder, so a credential from the spec's examples must not be in it. The
+    route is left alone: it is a validated path, and ``/v1/auth:refresh`` is not a secret."""
+    return {**request, **redact({k: request[k] for k in ("headers", "query", "body")})}
 
 
 def render_script(plan: LoadPlan) -> str:
@@ -60,7 +69,7 @@ def render_script(plan: LoadPlan) -> str:
     weighted = plan.weighted()
     requests = [build_request(index, endpoint, group, weight) for endpoint, group, weight in weighted]
     data = {
-        "requests": [r.to_json() for r in requests],
+        "requests": [_redacted(r.to_json()) for r in requests],
         "schedule": weighted_schedule([w for _, _, w in weighted]),
         "seqToken": SEQ_TOKEN,
         "thinkTime": plan.profile.think_time_s,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -10,10 +9,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from kassi_app.errors import InfrastructureError
 from kassi_app.target import cleanup
+from kassi_app.target.environment import target_env
 from kassi_app.target.process import ManagedProcess, OnLine, free_port
 from kassi_app.target.spec import ProcessSpec, TargetSpec, substitute
 
@@ -70,8 +70,7 @@ def start_target(spec: TargetSpec, workdir: Path, on_line: OnLine) -> Iterator[R
 
 def _launch(proc_spec: ProcessSpec, workdir: Path, values: Mapping[str, str], port: int,
             on_line: OnLine) -> ManagedProcess:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.update({key: substitute(value, values) for key, value in proc_spec.env.items()})
+    env = target_env(proc_spec.pass_env, {key: substitute(value, values) for key, value in proc_spec.env.items()})
     argv = [substitute(arg, values) for arg in proc_spec.start]
     return ManagedProcess(proc_spec.name, argv, workdir, env, port, on_line)
 
@@ -81,7 +80,7 @@ def wait_healthy(proc: ManagedProcess, proc_spec: ProcessSpec) -> None:
     url = f"http://127.0.0.1:{proc.port}{proc_spec.health}"
     deadline = time.monotonic() + proc_spec.ready_timeout_s
     last = "no answer yet"
-    with httpx.Client(timeout=HEALTH_TIMEOUT_S, trust_env=False) as client:
+    with httpx2.Client(timeout=HEALTH_TIMEOUT_S, trust_env=False) as client:
         while True:
             if not proc.alive():
                 raise InfrastructureError(f"{proc.name} failed to start: {proc.describe_exit()}")
@@ -90,7 +89,7 @@ def wait_healthy(proc: ManagedProcess, proc_spec: ProcessSpec) -> None:
                 if 200 <= status < 300:
                     return
                 last = f"HTTP {status}"
-            except httpx.HTTPError as exc:
+            except httpx2.HTTPError as exc:
                 last = type(exc).__name__
             if time.monotonic() >= deadline:
                 raise InfrastructureError(

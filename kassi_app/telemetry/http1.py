@@ -8,10 +8,18 @@ framing included) without re-encoding them, and h11's per-event object churn cos
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 
 READ_SIZE = 65536
 HEAD_LIMIT = 262144
+"""Bytes one message head (or one chunk-size line) may take: larger is refused, never buffered."""
+MAX_HEADERS = 128
+"""Header lines one head may carry (real servers stop at about 100)."""
+MAX_TRAILER_BYTES = 16384
+"""Bytes of trailer fields after a chunked body."""
+_DIGITS = re.compile(rb"^[0-9]{1,18}$")
+_HEX = re.compile(rb"^[0-9A-Fa-f]{1,16}$")
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te", b"upgrade"})
 
 
@@ -65,6 +73,8 @@ async def read_head(reader: asyncio.StreamReader) -> Head | None:
         first.append(b"")
     if len(first) != 3:
         raise ProtocolError(f"malformed start line: {lines[0][:80]!r}")
+    if len(lines) - 1 > MAX_HEADERS:
+        raise ProtocolError(f"more than {MAX_HEADERS} header lines")
     headers: list[tuple[bytes, bytes]] = []
     for line in lines[1:]:
         name, sep, value = line.partition(b":")
@@ -142,14 +152,18 @@ async def relay_chunked(
     out = bytearray(prefix)
     while True:
         size_line = await reader.readuntil(b"\r\n")
-        try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError as exc:
-            raise ProtocolError(f"bad chunk size line: {size_line[:40]!r}") from exc
+        digits = size_line.split(b";", 1)[0].rstrip(b" \t\r\n")
+        if not _HEX.match(digits):  # not int(..., 16): it takes "0x10", "1_0", "+5" and spaces
+            raise ProtocolError(f"bad chunk size line: {size_line[:40]!r}")
+        size = int(digits, 16)
         out += size_line
         if size == 0:
+            trailer = 0
             while True:  # trailers, then the empty line that ends the body
                 line = await reader.readuntil(b"\r\n")
+                trailer += len(line)
+                if trailer > MAX_TRAILER_BYTES:
+                    raise ProtocolError(f"trailers longer than {MAX_TRAILER_BYTES} bytes")
                 out += line
                 if line == b"\r\n":
                     writer.write(out)
@@ -185,18 +199,30 @@ async def relay_to_eof(
 
 
 def content_length(head: Head) -> int | None:
-    """The declared Content-Length, None when absent; ProtocolError when it is not a number."""
-    raw = head.get(b"content-length")
-    if raw is None:
+    """The declared Content-Length, None when absent; ProtocolError unless every Content-Length
+    header is the same plain run of ASCII digits (``int()`` would take "1_0", "+5", " 5")."""
+    values = {v for k, v in head.headers if k.lower() == b"content-length"}
+    if not values:
         return None
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ProtocolError(f"bad Content-Length: {raw[:40]!r}") from exc
-    if value < 0:
-        raise ProtocolError("negative Content-Length")
-    return value
+    if len(values) > 1:
+        raise ProtocolError("conflicting Content-Length headers")
+    (raw,) = values
+    if not _DIGITS.match(raw):
+        raise ProtocolError(f"bad Content-Length: {raw[:40]!r}")
+    return int(raw)
 
 
 def is_chunked(head: Head) -> bool:
     return b"chunked" in head.tokens(b"transfer-encoding")
+
+
+def check_request_framing(head: Head) -> None:
+    """Refuse the framings request smuggling is built on (RFC 9112 6.1, 6.3): Content-Length next to
+    Transfer-Encoding, a Transfer-Encoding other than ``chunked``, a malformed length."""
+    encodings = [t for t in head.tokens(b"transfer-encoding") if t]
+    has_te = any(k.lower() == b"transfer-encoding" for k, _ in head.headers)
+    if has_te and any(k.lower() == b"content-length" for k, _ in head.headers):
+        raise ProtocolError("both Content-Length and Transfer-Encoding")
+    if has_te and encodings != [b"chunked"]:
+        raise ProtocolError("Transfer-Encoding other than chunked")
+    content_length(head)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from kassi_app.events import LogEvent, ParsedException, StackFrame, Variant
+from kassi_app.redact import redact_text
 
 LogSink = Callable[[LogEvent], None]
 Stream = Literal["stdout", "stderr"]
@@ -131,4 +132,6 @@ class LogParser:
     def _emit(
         self, stream: Stream, when: float, level: str, message: str, exc: ParsedException | None
     ) -> None:
-        self._sink(LogEvent(when, self.run_id, self.variant, stream, level, message, exc))
+        if exc is not None:
+            exc = ParsedException(exc.type, redact_text(exc.message), exc.frames)
+        self._sink(LogEvent(when, self.run_id, self.variant, stream, level, redact_text(message), exc))

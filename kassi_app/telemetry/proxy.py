@@ -18,13 +18,16 @@ from dataclasses import dataclass
 
 from kassi_app.errors import InfrastructureError
 from kassi_app.events import AccessEvent, Stage, Variant
+from kassi_app.redact import redact_text
 from kassi_app.telemetry.batcher import Batcher
 from kassi_app.telemetry.http1 import (
     HEAD_LIMIT,
     HOP_BY_HOP,
+    READ_SIZE,
     BodyTap,
     Head,
     ProtocolError,
+    check_request_framing,
     content_length,
     is_chunked,
     read_head,
@@ -37,11 +40,20 @@ from kassi_app.telemetry.routes import RouteMatcher
 
 AccessSink = Callable[[Sequence[AccessEvent]], None]
 EXCERPT_BYTES = 300
+IDLE_TIMEOUT_S = 60.0
+"""How long a client connection may sit without sending a complete request head (or body piece)."""
+_BLOCK = re.compile(rb"^-?[0-9]{1,9}$")
+LINGER_S = 1.0
+LINGER_BYTES = 4 * 1024 * 1024
 HAND_OVER_S = 0.05
 _REQUEST_DROP = HOP_BY_HOP | {b"expect"}
 _STAGES: dict[bytes, Stage] = {b"low": "low", b"high": "high"}
 _WHITESPACE = re.compile(r"\s+")
 _RELAY_ERRORS = (ConnectionError, ProtocolError, asyncio.IncompleteReadError, asyncio.LimitOverrunError)
+
+
+class _BadRequest(Exception):
+    """The client's request is not one a strict proxy relays: answered 400 and the connection closed."""
 
 
 class _UpstreamFailed(Exception):
@@ -64,12 +76,31 @@ class _Request:
     has_body: bool
 
 
+async def _reject(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reason: str) -> None:
+    """Answer 400 with the reason and close, as a strict proxy does with a request it will not relay.
+
+    The close lingers (write side shut, unread input discarded for a bounded time and size): closing
+    with the client's bytes still unread makes the kernel send a reset that can destroy the answer.
+    """
+    body = f"kassi proxy: bad request: {reason}".encode()
+    writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+                 b"Connection: close\r\n\r\n%s" % (len(body), body))
+    with contextlib.suppress(ConnectionError, TimeoutError, OSError, RuntimeError):
+        await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+        async with asyncio.timeout(LINGER_S):
+            left = LINGER_BYTES
+            while left > 0 and (data := await reader.read(READ_SIZE)):
+                left -= len(data)
+
+
 def _body_excerpt(tap: BodyTap, head: Head, status: int) -> str:
     encoding = head.get(b"content-encoding")
     if encoding and encoding.lower() != b"identity":
         return f"HTTP {status} ({encoding.decode('latin-1')} body)"
     text = _WHITESPACE.sub(" ", bytes(tap.excerpt).decode("utf-8", "replace")).strip()
-    return text or f"HTTP {status}"
+    return redact_text(text) or f"HTTP {status}"  # events may be published before they are stored
 
 
 def _no_body(method: bytes, status: int) -> bool:
@@ -99,12 +130,14 @@ class AccessLogProxy:
         *,
         upstream_timeout: float = 30.0,
         connect_timeout: float = 5.0,
+        idle_timeout: float = IDLE_TIMEOUT_S,
     ) -> None:
         self.run_id = run_id
         self.variant: Variant = variant
         self._matcher = RouteMatcher(routes)
         self._sink = sink
         self._timeout = upstream_timeout
+        self._idle = idle_timeout
         self._pool = UpstreamPool(upstream_host, upstream_port, connect_timeout)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -199,8 +232,14 @@ class AccessLogProxy:
         if not target.startswith(b"/"):  # absolute-form: keep only the path
             target = b"/" + target.split(b"/", 3)[-1] if target.count(b"/") >= 3 else b"/"
             head.start = (method, target, head.start[2])
+        try:
+            check_request_framing(head)
+        except ProtocolError as exc:
+            raise _BadRequest(str(exc)) from None
         route_header = head.get(b"x-kassi-route")
         block = head.get(b"x-kassi-block")
+        if block is not None and not _BLOCK.match(block):
+            raise _BadRequest(f"bad X-Kassi-Block header: {block[:40]!r}")
         path = target.decode("latin-1")
         return _Request(
             head=head,
@@ -208,16 +247,21 @@ class AccessLogProxy:
             t0=time.perf_counter(),
             route=route_header.decode("latin-1") if route_header else self._matcher.route_for(path),
             stage=_STAGES.get((head.get(b"x-kassi-stage") or b"").lower(), ""),
-            block=int(block) if block and block.lstrip(b"-").isdigit() else -1,
+            block=int(block) if block is not None else -1,
             has_body=is_chunked(head) or bool(content_length(head)),
         )
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Relay one request/response; True when the client connection may carry another."""
-        head = await read_head(reader)
-        if head is None:
+        try:
+            async with asyncio.timeout(self._idle):
+                head = await read_head(reader)
+            if head is None:
+                return False
+            req = self._read_request(head)
+        except (ProtocolError, _BadRequest) as exc:
+            await _reject(reader, writer, str(exc))
             return False
-        req = self._read_request(head)
         client_close = _wants_close(head, head.start[2])
         if b"100-continue" in head.tokens(b"expect"):
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -231,6 +275,10 @@ class AccessLogProxy:
         ).serialize()
         try:
             conn, resp = await self._send(forward, req, reader)
+        except _BadRequest as exc:
+            await _reject(reader, writer, str(exc))
+            self._emit(req, 400, 0, f"bad request: {exc}")
+            return False
         except _UpstreamFailed as failed:
             body = failed.error.encode()
             writer.write(
@@ -260,7 +308,7 @@ class AccessLogProxy:
             up_reader, up_writer = conn
             try:
                 if req.has_body:
-                    await self._relay_body(req.head, client, up_writer, prefix=forward)
+                    await self._relay_request_body(req.head, client, up_writer, forward)
                 else:
                     up_writer.write(forward)
                 await up_writer.drain()
@@ -283,6 +331,17 @@ class AccessLogProxy:
                 raise _UpstreamFailed(502, "upstream closed the connection without a response")
             return conn, resp
         raise AssertionError("unreachable")
+
+    async def _relay_request_body(self, head: Head, client: asyncio.StreamReader, up_writer: asyncio.StreamWriter,
+                                  forward: bytes) -> None:
+        """The client's body, upstream: a malformed, stalled or cut-short body is the client's fault
+        (400, connection closed), not the upstream's."""
+        try:
+            async with asyncio.timeout(self._idle):
+                await self._relay_body(head, client, up_writer, prefix=forward)
+        except (ProtocolError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+            up_writer.close()
+            raise _BadRequest(f"request body: {exc or type(exc).__name__}") from None
 
     @staticmethod
     async def _relay_body(

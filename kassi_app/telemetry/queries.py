@@ -23,13 +23,13 @@ Row = tuple[Any, ...]
 
 ACCESS_SEARCH = "`kassi_index` sourcetype=kassi:access"
 LOG_SEARCH = "`kassi_index` sourcetype=kassi:log"
-_STATUS_CLASSES = (
+STATUS_CLASSES_SPL = (
     "count(eval(status>=200 AND status<300)) AS status_2xx, "
     "count(eval(status>=400 AND status<500 AND status!=429)) AS status_4xx, "
     "count(eval(status=429)) AS status_429, "
     "count(eval(status>=500)) AS status_5xx"
 )
-_PERCENTILES = ", ".join(f"exactperc{q}(duration_ms) AS p{q}" for q in (50, 95, 99))
+PERCENTILES_SPL = ", ".join(f"exactperc{q}(duration_ms) AS p{q}" for q in (50, 95, 99))
 
 
 class Query(Protocol, Generic[R_co]):
@@ -81,17 +81,21 @@ class Scope:
         return " AND ".join(clauses), tuple(params)
 
     def search(self, base: str = ACCESS_SEARCH) -> str:
-        terms = [base, f"run_id={spl_quote(self.run_id)}"]
-        terms += [
-            f"{column}={spl_quote(getattr(self, column))}"
+        """The events in scope: ``search`` terms narrow the events fetched from the index, but there
+        a ``*`` is a wildcard no escape turns off and values match case-insensitively, so an exact
+        ``where`` on the same values follows (there ``=`` compares the literal)."""
+        values = [("run_id", self.run_id)] + [
+            (column, getattr(self, column))
             for column in ("variant", "route", "stage")
             if getattr(self, column) is not None
         ]
+        terms = [base, *(f"{column}={spl_quote(value)}" for column, value in values)]
         if self.earliest is not None:
             terms.append(f"earliest={self.earliest:.6f}")
         if self.latest is not None:
             terms.append(f"latest={self.latest:.6f}")
-        return " ".join(terms)
+        exact = " AND ".join(f"{column}={spl_quote(value)}" for column, value in values)
+        return f"{' '.join(terms)} | where {exact}"
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ class RouteStatsQuery(Scope):
         )
 
     def to_spl(self) -> str:
-        return f"search {self.search()} | stats count, {_STATUS_CLASSES}, {_PERCENTILES} by variant route"
+        return f"search {self.search()} | stats count, {STATUS_CLASSES_SPL}, {PERCENTILES_SPL} by variant route"
 
     def read(self, rows: Sequence[Row]) -> tuple[RouteStats, ...]:
         return tuple(_route_stats(v, r, list(g)) for (v, r), g in groupby(rows, key=lambda x: (x[0], x[1])))
@@ -221,7 +225,7 @@ class TopErrorsQuery(Scope):
         )
 
     def to_spl(self) -> str:
-        return f"search {self.search()} error=* | top limit={self.limit} error by variant route"
+        return f"search {self.search()} AND isnotnull(error) | top limit={self.limit} error by variant route"
 
     def read(self, rows: Sequence[Row]) -> tuple[ErrorCount, ...]:
         return tuple(ErrorCount(*row) for row in rows)
@@ -279,7 +283,7 @@ class TopExceptionsQuery(Scope):
 
     def to_spl(self) -> str:
         return (
-            f"search {self._log_scope().search(LOG_SEARCH)} exception.type=* "
+            f"search {self._log_scope().search(LOG_SEARCH)} AND isnotnull('exception.type') "
             f"| top limit={self.limit} exception.type exception.message by variant"
         )
 

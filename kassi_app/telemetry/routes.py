@@ -42,6 +42,11 @@ class RouteMatcher:
         self._templates = sorted(templates, key=lambda t: t.specificity, reverse=True)
         self._cache: dict[str, str] = {}
 
+    def patterns(self) -> list[tuple[str, str]]:
+        """(template, regex to fullmatch a path), most specific first: for a search engine (SPL's
+        ``case(match(...))``) that must recover routes the same way this matcher does."""
+        return [(t.route, t.pattern.pattern) for t in self._templates]
+
     def route_for(self, path: str) -> str:
         """The template matching ``path`` (query string ignored), else the raw path."""
         path = path.split("?", 1)[0]

@@ -2,7 +2,8 @@
 
 Writes go through one connection behind a lock (proxy and log batchers call in from their own
 threads) as ``executemany`` in one transaction per batch; each read opens its own connection, which
-WAL lets run alongside the writer.
+WAL lets run alongside the writer. Every write goes through kassi's one redaction (error bodies,
+request paths, log lines, run records), so a token a service prints never lands in kassi.db.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 from kassi_app.errors import InfrastructureError
 from kassi_app.events import AccessEvent, LogEvent
 from kassi_app.home import kassi_home
+from kassi_app.redact import redact, redact_text
 from kassi_app.telemetry.queries import ACCESS_COLUMNS, Query
 
 R = TypeVar("R")
@@ -56,10 +58,10 @@ def _log_row(e: LogEvent) -> tuple[object, ...]:
         e.variant,
         e.stream,
         e.level,
-        e.message,
+        redact_text(e.message),
         exc.type if exc else None,
-        exc.message if exc else None,
-        json.dumps(asdict(exc)) if exc else None,
+        redact_text(exc.message) if exc else None,
+        json.dumps(redact(asdict(exc))) if exc else None,
     )
 
 
@@ -105,11 +107,11 @@ class SQLiteStore:
                     e.variant,
                     e.http_method,
                     e.route,
-                    e.uri_path,
+                    redact_text(e.uri_path),
                     e.status,
                     e.duration_ms,
                     e.bytes_out,
-                    e.error,
+                    redact_text(e.error) if e.error else e.error,
                     e.stage,
                     e.block,
                 )
@@ -126,7 +128,7 @@ class SQLiteStore:
         """Insert or replace the run's JSON record."""
         self._write(
             "INSERT INTO runs VALUES (?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET record = excluded.record",
-            [(run_id, time.time(), json.dumps(record, sort_keys=True, default=str))],
+            [(run_id, time.time(), json.dumps(redact(record), sort_keys=True, default=str))],
         )
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
-import tomllib
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,18 +20,22 @@ from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.events import AccessEvent, Variant
 from kassi_app.explain import explain_verdict, render_analysis
 from kassi_app.git import resolve_ref, show_file
-from kassi_app.hosts import check_url_allowed
+from kassi_app.hosts import check_target_url
+from kassi_app.inputs import MAX_INPUT_BYTES
 from kassi_app.judge import Verdict, inconclusive, judge_ab, judge_live
-from kassi_app.load import LoadPlan, LoadProfile, render_script, run_segmented, validate_script
+from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.openapi import load_openapi, operations, parse_openapi
-from kassi_app.redact import redact
+from kassi_app.redact import redact, redact_text
 from kassi_app.target import TargetSpec, checkout, start_target
-from kassi_app.target.spec import SPEC_FILE
+from kassi_app.target.spec import SPEC_FILE, parse_toml
 from kassi_app.telemetry.logparse import LogParser
+from kassi_app.telemetry.port import ExternalTruth
 from kassi_app.telemetry.proxy import AccessLogProxy
 from kassi_app.telemetry.queries import AccessEventsQuery, RouteStatsQuery, TopErrorsQuery
+from kassi_app.telemetry.spl import BlockWindow
+from kassi_app.telemetry.splunk_open import load_settings, open_splunk_store
 from kassi_app.workflow.context import RunContext, Side
-from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, Telemetry
+from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, RunEvidence, Telemetry
 from kassi_app.workflow.record import build_record
 from kassi_app.workflow.runs import sealed_files
 
@@ -68,6 +72,8 @@ def begin(ctx: RunContext, request: RunRequest) -> dict[str, Any]:
     ev = ctx.evidence
     ev.request = request
     ctx.sink.begin(ctx.run_id, redact(request.model_dump(mode="json")))
+    if request.telemetry == "splunk" and request.mode != "live":
+        raise BadInput("telemetry splunk is for live runs: A/B targets run here, behind kassi's proxy")
     if request.mode == "ab":
         repo = request.repo_path
         if repo is None or not repo.is_dir():
@@ -79,15 +85,14 @@ def begin(ctx: RunContext, request: RunRequest) -> dict[str, Any]:
     else:
         if not request.url:
             raise BadInput("a live run needs --url")
-        check_url_allowed(request.url, request.allow_hosts)
+        check_target_url(request.url, request.allow_hosts)
         if not request.endpoints:
             raise BadInput("a live run needs at least one --endpoint 'METHOD /route'")
-        try:
-            ev.endpoints = [Endpoint.parse(text) for text in request.endpoints]
-        except ValueError as exc:
-            raise BadInput(str(exc)) from None
+        ev.endpoints = [Endpoint.parse(text) for text in request.endpoints]
         project = ProjectSettings()
-        facts = {"url": request.url}
+        if request.telemetry == "splunk":
+            ev.splunk = load_settings(Path(request.splunk_config).expanduser() if request.splunk_config else None)
+        facts = {"url": request.url, "telemetry": request.telemetry}
     ev.settings = resolve_settings(request, project)
     return {
         "run_id": ctx.run_id, "mode": request.mode, **facts,
@@ -103,9 +108,9 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
         assert repo is not None and ev.spec is not None
         head = ev.refs[req.head]
         ev.changes = changed_endpoints(repo, ev.refs[req.base], head)
-        ev.endpoints = [c.endpoint for c in ev.changes.endpoints if c.change != "removed"]
+        ev.endpoints = _loadable(ev, [c.endpoint for c in ev.changes.endpoints if c.change != "removed"])
         ev.openapi = _spec_openapi(repo, head, ev.spec.openapi_file)
-        known = operations(ev.openapi) if ev.openapi else [r.endpoint for r in all_endpoints(repo, head)]
+        known = operations(ev.openapi) if ev.openapi else _loadable(ev, [r.endpoint for r in all_endpoints(repo, head)])
     else:
         ev.openapi = load_openapi(req.openapi, req.allow_hosts) if req.openapi else None
         known = operations(ev.openapi) if ev.openapi else list(ev.endpoints)
@@ -123,6 +128,20 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
         "background": [str(e) for e in ev.background],
         "files": ev.changes.files,
     }
+
+
+def _loadable(ev: RunEvidence, found: Sequence[Endpoint]) -> list[Endpoint]:
+    """Endpoints read from the repo's code whose route is a plain path; the others (a route such as
+    ``@host/x`` would send load elsewhere) are left out, neither loaded nor judged, with a warning."""
+    kept: list[Endpoint] = []
+    for endpoint in found:
+        try:
+            kept.append(Endpoint.checked(endpoint.method, endpoint.route))
+        except BadInput as exc:
+            if endpoint not in ev.refused:
+                ev.refused.append(endpoint)
+                ev.warnings.append(f"not loaded: {exc}")
+    return kept
 
 
 def prepare_load(ctx: RunContext) -> dict[str, Any]:
@@ -143,12 +162,14 @@ def prepare_load(ctx: RunContext) -> dict[str, Any]:
 
 def start_targets(ctx: RunContext) -> dict[str, Any]:
     """A/B: a worktree and a started service per ref; live: the given URL. Proxies come per load."""
-    req, res = _request(ctx), ctx.resources
+    req, res, ev = _request(ctx), ctx.resources, ctx.evidence
     if req.mode == "live":
         assert req.url is not None
-        host, port = check_url_allowed(req.url, req.allow_hosts)
+        host, port = check_target_url(req.url, req.allow_hosts)
         _check_reachable(host, port)
         res.sides = [Side("live", host, port)]
+        if ctx.evidence.splunk is not None:
+            res.truth = open_splunk_store(ctx.evidence.splunk, [e.route for e in (*ev.endpoints, *ev.background)])
         return {"live": req.url}
     repo = req.repo_path
     assert repo is not None
@@ -176,24 +197,31 @@ def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
     block_s = profile.low_duration_s + profile.high_duration_s + profile.graceful_stop_s
     timeout_s = block_s + profile.setup_timeout_s + K6_MARGIN_S
     new_blocks: list[BlockResult] = []
+    script = ev.script
+
+    def k6(block: int, variant: Variant, base_url: str) -> K6Result:
+        return run_segmented(
+            script, settings.segments, env={"BASE_URL": base_url, "KASSI_BLOCK": str(block)},
+            workdir=ctx.run_dir / f"k6-block{block:02d}-{variant}", timeout_s=timeout_s,
+        )
+
     for _ in range(rounds if rounds is not None else settings.load.rounds):
         for side in _round_order(res.sides, len(ev.blocks)):
             ctx.check_cancel()
             block = len(ev.blocks)
             if side.target is not None:
                 side.target.check_alive()
-            proxy = AccessLogProxy(side.host, side.port, ctx.run_id, side.variant, routes, res.store.write_access)
-            proxy_port = proxy.start()
-            try:
-                result = run_segmented(
-                    ev.script,
-                    settings.segments,
-                    env={"BASE_URL": f"http://127.0.0.1:{proxy_port}", "KASSI_BLOCK": str(block)},
-                    workdir=ctx.run_dir / f"k6-block{block:02d}-{side.variant}",
-                    timeout_s=timeout_s,
-                )
-            finally:
-                proxy.stop()
+            if isinstance(res.truth, ExternalTruth):  # no proxy: the service's own log is the truth
+                started = time.time()
+                result = k6(block, side.variant, (_request(ctx).url or "").rstrip("/"))
+                res.truth.record_block(BlockWindow(ctx.run_id, side.variant, block, started, time.time()))
+            else:
+                proxy = AccessLogProxy(side.host, side.port, ctx.run_id, side.variant, routes, res.store.write_access)
+                proxy_port = proxy.start()
+                try:
+                    result = k6(block, side.variant, f"http://127.0.0.1:{proxy_port}")
+                finally:
+                    proxy.stop()
             if side.target is not None:
                 side.target.check_alive()
             ev.blocks.append(BlockResult.of(block, side.variant, result))
@@ -212,17 +240,19 @@ def collect(ctx: RunContext) -> dict[str, Any]:
     """Per variant and route: requests, status classes, p50/p95/p99 and top errors (store queries)."""
     ev = ctx.evidence
     ctx.resources.flush_logs(ev.logs)
+    if isinstance(ctx.resources.truth, ExternalTruth):
+        ctx.resources.truth.settle(ctx.run_id)
     ev.telemetry = read_telemetry(ctx)
     if not ev.telemetry:
         raise InfrastructureError("the proxy recorded no requests: the load never reached the service")
     check_upstream_answered(ev.telemetry)
-    ev.warnings = rejected_routes(ev.telemetry)
+    ev.warnings = [w for w in ev.warnings if w.startswith("not loaded:")] + rejected_routes(ev.telemetry)
     return {"telemetry": ev.telemetry_dict(), "warnings": ev.warnings}
 
 
 def read_telemetry(ctx: RunContext) -> Telemetry:
     """The store's per-variant, per-route figures for this run."""
-    store = ctx.resources.store
+    store = ctx.resources.truth
     errors: dict[tuple[str, str], list[tuple[str, int]]] = {}
     for e in store.ask(TopErrorsQuery(run_id=ctx.run_id, limit=3)):
         errors.setdefault((e.variant, e.route), []).append((e.error, e.count))
@@ -237,7 +267,8 @@ def judge(ctx: RunContext) -> dict[str, Any]:
     settings, ev, req = _settings(ctx), ctx.evidence, _request(ctx)
     events = _access_events(ctx)
     if req.mode == "ab":
-        ev.verdict = judge_ab(events, ev.changes.endpoints, settings.judge, slo=settings.slo.to_slo())
+        changed = [c for c in ev.changes.endpoints if c.endpoint not in ev.refused]
+        ev.verdict = judge_ab(events, changed, settings.judge, slo=settings.slo.to_slo())
     else:
         ev.verdict = judge_live(events, ev.endpoints, settings.judge, settings.slo.to_slo())
     for route in ev.verdict.routes:
@@ -261,14 +292,14 @@ def explain(ctx: RunContext) -> dict[str, Any]:
         variants=("base", "head") if req.mode == "ab" else ("live",),
     )
     analysis_file = ctx.run_dir / "analysis.md"
-    analysis_file.write_text(render_analysis(ev.verdict), encoding="utf-8")
+    analysis_file.write_text(redact_text(render_analysis(ev.verdict)), encoding="utf-8")
     root = ev.verdict.root_cause
     return {"root_cause": root.to_dict() if root else None, "analysis_file": str(analysis_file)}
 
 
 def abort(ctx: RunContext, reason: str) -> dict[str, Any]:
     """The run cannot be judged: an explicit INCONCLUSIVE verdict with the reason."""
-    ctx.evidence.verdict = inconclusive(reason)
+    ctx.evidence.verdict = inconclusive(reason, bad_input=isinstance(ctx.evidence.failure, BadInput))
     return {"verdict_class": "INCONCLUSIVE", "reason": reason}
 
 
@@ -292,7 +323,7 @@ def _verdict_view(verdict: Verdict) -> dict[str, Any]:
 
 
 def _access_events(ctx: RunContext) -> list[AccessEvent]:
-    return list(ctx.resources.store.ask(AccessEventsQuery(run_id=ctx.run_id)))
+    return list(ctx.resources.truth.ask(AccessEventsQuery(run_id=ctx.run_id)))
 
 
 def _safe_telemetry(ctx: RunContext) -> dict[str, Any]:
@@ -307,10 +338,9 @@ def _toml_at(repo: Path, sha: str, ref: str) -> dict[str, Any]:
     text = show_file(repo, sha, SPEC_FILE)
     if text is None:
         raise BadInput(f"no {SPEC_FILE} at {ref} in {repo}: kassi needs it to start the service")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{SPEC_FILE} at {ref} is not valid TOML: {exc}") from None
+    if len(text) > MAX_INPUT_BYTES:
+        raise BadInput(f"{SPEC_FILE} at {ref} is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
+    return parse_toml(text, f"{SPEC_FILE} at {ref}")
 
 
 def _spec_openapi(repo: Path, sha: str, name: str | None) -> dict[str, Any] | None:

@@ -16,9 +16,10 @@ from typing import TypeVar
 
 from kassi_app.errors import INTERRUPTED, Interrupted, KassiError
 from kassi_app.events import LogEvent, Variant
-from kassi_app.home import kassi_home
+from kassi_app.home import kassi_home, private_dir
 from kassi_app.target import RunningTarget
 from kassi_app.telemetry.logparse import LogParser
+from kassi_app.telemetry.port import TelemetryStore
 from kassi_app.telemetry.store import SQLiteStore
 from kassi_app.workflow.evidence import RunEvidence
 from kassi_app.workflow.runs import new_run_id
@@ -58,6 +59,9 @@ class RunResources:
 
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
+        self.truth: TelemetryStore = store
+        """Where the judge reads the server side: the proxy's events in ``store``, or (live runs with
+        ``telemetry = splunk``) the service's own access log in Splunk."""
         self.sides: list[Side] = []
         self.stack = ExitStack()
         self._logs_stored = 0
@@ -82,8 +86,7 @@ class RunContext:
         self.home = home or kassi_home()
         self.cancel = cancel or threading.Event()
         self.run_id = new_run_id()
-        self.run_dir = self.home / "runs" / self.run_id
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir = private_dir(self.home / "runs" / self.run_id)
         self.evidence = RunEvidence()
         self.resources = RunResources(SQLiteStore(self.home / "kassi.db"))
         self.sink = SafeSink([sink or NullSink()])

@@ -19,6 +19,7 @@ from kassi_app.judge import Verdict
 from kassi_app.load import K6Result
 from kassi_app.target import TargetSpec
 from kassi_app.telemetry.queries import RouteStats
+from kassi_app.telemetry.splunk_settings import SplunkSettings
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class RunEvidence:
 
     request: RunRequest | None = None
     settings: RunSettings | None = None
+    splunk: SplunkSettings | None = None
+    """Where the service's own logs are, for a live run that reads its truth from Splunk."""
     spec: TargetSpec | None = None
     refs: dict[str, str] = field(default_factory=dict)
     openapi: dict[str, Any] | None = None
@@ -89,6 +92,8 @@ class RunEvidence:
     logs: list[LogEvent] = field(default_factory=list)
     telemetry: Telemetry = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    refused: list[Endpoint] = field(default_factory=list)
+    """Endpoints read from the repo's code whose route is not a plain path: neither loaded nor judged."""
     verdict: Verdict | None = None
     failure: KassiError | None = None
 

@@ -28,6 +28,7 @@ from burr.core.action import Condition, FunctionBasedAction
 from burr.core.persistence import SQLitePersister
 from pydantic import BaseModel
 
+from kassi_app.redact import redact, redact_text
 from kassi_app.workflow.cards import MAJOR_ARCANA
 
 CHOICE_KEY = "kassi_choice"
@@ -138,14 +139,14 @@ def run_with_timeout(spec: ActionSpec[Any], state: StateView, inputs: BaseModel)
         return ActionResult({}, f"timed out after {spec.timeout_s:g}s", elapsed)
     exc = future.exception()
     if exc is not None:
-        return ActionResult({}, f"{type(exc).__name__}: {exc}", elapsed)
+        return ActionResult({}, redact_text(f"{type(exc).__name__}: {exc}"), elapsed)
     out = future.result()
     if not isinstance(out, Mapping) or not all(isinstance(k, str) for k in out):
         return ActionResult({}, f"returned {type(out).__name__}, not a mapping of state updates", elapsed)
     bad = sorted(k for k in out if k in RESERVED_KEYS or k.startswith("__"))
     if bad:
         return ActionResult({}, f"tried to write reserved state keys {bad}", elapsed)
-    return ActionResult(dict(out), None, elapsed)
+    return ActionResult(redact(dict(out)), None, elapsed)  # what Burr persists to state.sqlite
 
 
 def _burr_action(spec: ActionSpec[Any]) -> FunctionBasedAction:

@@ -64,4 +64,5 @@ def _request_facts(ctx: RunContext) -> dict[str, Any]:
         "url": req.url,
         "endpoints": list(req.endpoints),
         "label": req.label,
+        "telemetry": req.telemetry,
     }

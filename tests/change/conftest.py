@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from gitrepo import CORPUS
 from kassi_bench.corpus import build_repo
-
-CORPUS = Path(__file__).parent / "corpus"
-
-
-def git(repo: Path, *args: str) -> str:
-    ident = ["-c", "user.name=t", "-c", "user.email=t@kassi.invalid", "-c", "commit.gpgsign=false"]
-    proc = subprocess.run(["git", *ident, "-C", str(repo), *args], check=True, capture_output=True, timeout=30)
-    return proc.stdout.decode()
 
 
 @pytest.fixture

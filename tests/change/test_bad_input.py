@@ -10,12 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from gitrepo import git
 
 from kassi_app.change import changed_endpoints, changed_endpoints_from_diff
 from kassi_app.errors import BadInput
 from kassi_app.faces.cli import main
-
-from .conftest import git
 
 KASSI = Path(sys.executable).with_name("kassi")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from gitrepo import git
+
 from kassi_app.change import all_endpoints, changed_endpoints, changed_endpoints_from_diff
 from kassi_app.endpoint import Endpoint
-
-from .conftest import git
 
 
 def test_modified_endpoint_carries_site_handler_and_hunk(corpus_repo: Callable[[str], Path]) -> None:

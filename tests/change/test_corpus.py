@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from gitrepo import CORPUS
 from kassi_bench.corpus import build_repo, cases, expected, found
-
-from .conftest import CORPUS
 
 CASES = cases(CORPUS)
 

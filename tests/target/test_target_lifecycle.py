@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from processes import pid_alive
 
 from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.target import TargetSpec, checkout, start_target
-from tests.processes import pid_alive
 
 
 class Lines:

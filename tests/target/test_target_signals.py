@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tests.processes import pid_alive, wait_until_gone
+from processes import pid_alive, wait_until_gone
 
 CHILD = """
 import json, sys, time

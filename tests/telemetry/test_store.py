@@ -118,8 +118,16 @@ def test_concurrent_writers(tmp_path: Path) -> None:
     assert stats.count == 4 * 5 * 100
 
 
+def test_spl_values_are_exact_where_a_search_term_would_be_a_wildcard() -> None:
+    spl = RouteStatsQuery(run_id="r1", route="/files/*").to_spl()
+    assert 'route="/files/*" | where run_id="r1" AND route="/files/*" | stats' in spl
+
+
 def test_spl_renderings() -> None:
-    base = '`kassi_index` sourcetype=kassi:access run_id="r\\"1" variant="head"'
+    base = (
+        '`kassi_index` sourcetype=kassi:access run_id="r\\"1" variant="head" '
+        '| where run_id="r\\"1" AND variant="head"'
+    )
     assert RouteStatsQuery(run_id='r"1', variant="head").to_spl() == (
         f"search {base} | stats count, count(eval(status>=200 AND status<300)) AS status_2xx, "
         "count(eval(status>=400 AND status<500 AND status!=429)) AS status_4xx, "
@@ -129,19 +137,22 @@ def test_spl_renderings() -> None:
     )
     assert TimeBucketsQuery(run_id="r1", route="/a/{id}", span_s=5, earliest=T0).to_spl() == (
         'search `kassi_index` sourcetype=kassi:access run_id="r1" route="/a/{id}" earliest=1700000000.000000 '
-        "| bin _time span=5s | stats count, count(eval(status>=500)) AS status_5xx, "
+        '| where run_id="r1" AND route="/a/{id}" | bin _time span=5s '
+        "| stats count, count(eval(status>=500)) AS status_5xx, "
         "exactperc50(duration_ms) AS p50, exactperc95(duration_ms) AS p95 by _time variant route"
     )
     assert TopErrorsQuery(run_id="r1", limit=3).to_spl() == (
-        'search `kassi_index` sourcetype=kassi:access run_id="r1" error=* '
+        'search `kassi_index` sourcetype=kassi:access run_id="r1" | where run_id="r1" AND isnotnull(error) '
         "| top limit=3 error by variant route"
     )
     assert AccessEventsQuery(run_id="r1", variant="base", stage="high").to_spl() == (
-        'search `kassi_index` sourcetype=kassi:access run_id="r1" variant="base" stage="high" | sort 0 _time '
+        'search `kassi_index` sourcetype=kassi:access run_id="r1" variant="base" stage="high" '
+        '| where run_id="r1" AND variant="base" AND stage="high" | sort 0 _time '
         "| table _time run_id variant http_method route uri_path status duration_ms bytes_out error "
         "stage block"
     )
     assert TopExceptionsQuery(run_id="r1", variant="head", route="/ignored").to_spl() == (
-        'search `kassi_index` sourcetype=kassi:log run_id="r1" variant="head" exception.type=* '
+        'search `kassi_index` sourcetype=kassi:log run_id="r1" variant="head" '
+        "| where run_id=\"r1\" AND variant=\"head\" AND isnotnull('exception.type') "
         "| top limit=10 exception.type exception.message by variant"
     )

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from tests.workflow.conftest import SHORT_LOAD, Kassi
-from tests.workflow.stdlib_app import DYING_APP
+from kassi_cli import SHORT_LOAD, Kassi
+from stdlib_app import DYING_APP
 
 pytestmark = pytest.mark.e2e
 SPEC = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"},

@@ -14,11 +14,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from kassi_cli import SHORT_LOAD, Kassi
+from processes import wait_until_gone
+from stdlib_app import DYING_APP
 
 from kassi_app.demos import init_demo
-from tests.processes import wait_until_gone
-from tests.workflow.conftest import SHORT_LOAD, Kassi
-from tests.workflow.stdlib_app import DYING_APP
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +58,7 @@ def test_write_lock_demo_is_a_regression_with_its_root_cause(kassi: Kassi, tmp_p
     [
         (("--base", "no-such-ref"), "unknown git ref 'no-such-ref'"),
         (("--base", "--upload-pack=evil"), "not a valid git ref"),
-        (("--segments", "0"), "--segments must be at least 1"),
+        (("--segments", "0"), "segments must be at least 1"),
     ],
 )
 def test_bad_input_is_refused_before_any_load(kassi: Kassi, tmp_path: Path, args: tuple[str, ...],

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kassi_app.faces.cli.run",
     "kassi_app.faces.cli.workflow",
     "kassi_app.faces.cli.governance",
+    "kassi_app.faces.cli.report",
     "kassi_app.faces.cli.load",
     "kassi_app.faces.cli.demos",
 )
@@ -67,7 +68,8 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except KassiError as exc:
-        err_console.print(f"[red]kassi: {exc}[/red]", highlight=False)
+        # One line whatever the terminal width; no markup, so "[target]" in a message stays as is.
+        err_console.print(f"kassi: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Abort:
         err_console.print("kassi: aborted")

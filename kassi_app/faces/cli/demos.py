@@ -13,7 +13,7 @@ from rich.table import Table
 
 from kassi_app.config import RunRequest
 from kassi_app.demos import CATALOGUE, demo_by_name, init_demo
-from kassi_app.faces.cli.run import execute
+from kassi_app.faces.cli.run import execute, report_formats
 
 demo_app = typer.Typer(help="Demo targets with one known fault (or none) each.", no_args_is_help=True)
 
@@ -48,6 +48,8 @@ def run_demo(
     check: Annotated[bool, typer.Option(
         "--check", help="Exit 0 when kassi reached the demo's expected verdict, route and root cause, else 1.",
     )] = False,
+    report: Annotated[str | None, typer.Option(
+        help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")] = None,
 ) -> None:
     """Write demo NAME into a temporary folder and run kassi on its change (A/B, default load).
 
@@ -57,13 +59,15 @@ def run_demo(
     from kassi_app.demos.score import score
 
     demo = demo_by_name(name)
+    reports = report_formats(report)
     console = Console(stderr=as_json)
     folder = Path(tempfile.mkdtemp(prefix=f"kassi-demo-{demo.name}-"))
     try:
         repo = init_demo(demo.name, folder / "repo")
         expected = demo.expected + (f" on {', '.join(str(e) for e in demo.flagged)}" if demo.flagged else "")
         console.print(f"demo {demo.name}: {demo.summary} (expected: {expected})", highlight=False)
-        outcome = execute(RunRequest(mode="ab", repo=str(repo.path), base=repo.base, head=repo.head), as_json)
+        outcome = execute(RunRequest(mode="ab", repo=str(repo.path), base=repo.base, head=repo.head, label="demo"),
+                          as_json, reports=reports)
     finally:
         if keep:
             Console(stderr=True).print(f"demo repo kept at {folder / 'repo'}", highlight=False)

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kassi_app.errors import BadInput
 from kassi_app.faces.mcp.workflow_ref import DEFAULT_WORKFLOW, load_factory
 from kassi_app.ledger.chain import read_seal
 from kassi_app.ledger.seal import seal_key
@@ -85,7 +86,11 @@ def runs_show(
     """Show a run: run.json, the seal and every ledger entry."""
     ref = resolve_run(run)
     seal_path = ref.ledger.with_name("seal.json")
-    seal: dict[str, Any] | None = asdict(read_seal(seal_path)) if seal_path.exists() else None
+    try:
+        seal: dict[str, Any] | None = asdict(read_seal(seal_path)) if seal_path.exists() else None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"run {ref.run_id}: its seal ({seal_path}) is broken ({type(exc).__name__}): "
+                       f"check it with `kassi verify {ref.run_id}`") from None
     entries = read_entries(ref.ledger)
     if as_json:
         out = {"run_id": ref.run_id, "run": read_run_json(ref.folder), "seal": seal, "entries": entries}

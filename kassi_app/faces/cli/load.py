@@ -10,7 +10,7 @@ import typer
 
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput
-from kassi_app.hosts import check_url_allowed
+from kassi_app.hosts import check_target_url, origin_url
 from kassi_app.load import LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.openapi import load_openapi
 
@@ -61,12 +61,12 @@ def run(
     allow_host: Annotated[list[str] | None, typer.Option(help="Allow load to this non-loopback host.")] = None,
 ) -> None:
     """Validate and run a script; print requests, duration and latency quantiles."""
-    check_url_allowed(base_url, allow_host or ())
+    host, port = check_target_url(base_url, allow_host or ())
     if not script_path.is_file():
         raise BadInput(f"no such script: {script_path}")
     requirements = validate_script(script_path)
     work = workdir or Path(tempfile.mkdtemp(prefix="kassi-load-"))
-    result = run_segmented(script_path, segments, env={"BASE_URL": base_url, "KASSI_BLOCK": block},
+    result = run_segmented(script_path, segments, env={"BASE_URL": origin_url(host, port), "KASSI_BLOCK": block},
                            workdir=work, timeout_s=requirements.run_timeout_s)
     trend = result.summary["metrics"]["http_req_duration"]
     failed = result.summary["metrics"].get("http_req_failed", {})

@@ -4,6 +4,7 @@ autopilot, rendered for people (progress, verdict, analysis) or as one JSON obje
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
 STATUS_STYLE = {"ok": "green", "failed": "red", "refused": "yellow"}
 
 
+class TelemetryChoice(StrEnum):
+    proxy = "proxy"
+    splunk = "splunk"
+
+
 class ConsolePrinter(NullSink):
     """The CLI's sink: the running phase on a spinner, one line per finished phase or refusal."""
 
@@ -41,8 +47,19 @@ class ConsolePrinter(NullSink):
         self._console.print(f"[{style}]{event.card:>18} · {event.phase}{took}[/{style}]{note}", highlight=False)
 
 
-def execute(request: RunRequest, as_json: bool, console: Console | None = None) -> RunOutcome:
-    """Run ``request`` to its sealed end and print the record; the outcome carries the exit code."""
+def report_formats(text: str | None) -> list[str]:
+    """``--report html,junit`` as checked format names (a bad one is refused before the run)."""
+    from kassi_app.report import check_format
+
+    return [check_format(f.strip()) for f in (text or "").split(",") if f.strip()]
+
+
+def execute(
+    request: RunRequest, as_json: bool, console: Console | None = None, reports: list[str] | None = None
+) -> RunOutcome:
+    """Run ``request`` to its sealed end, print the record and write the ``reports`` asked for; the
+    outcome carries the exit code."""
+    from kassi_app.report import write_reports
     from kassi_app.target import cleanup  # the engine loads only when a run starts
     from kassi_app.workflow.runner import run_request
 
@@ -55,13 +72,21 @@ def execute(request: RunRequest, as_json: bool, console: Console | None = None) 
         typer.echo(json.dumps(outcome.record, indent=2, default=str))
     else:
         render_human(outcome.record, console)
+    if outcome.exit_code == BadInput.exit_code:  # refused input: say why on stderr, as other commands do
+        Console(stderr=True).print(f"kassi: {outcome.record.get('failure')}", style="red", markup=False,
+                                   highlight=False, soft_wrap=True)
+    if reports:
+        folder = Path(outcome.record["ledger"]["path"]).parent
+        for path in write_reports(outcome.record, reports, folder / "reports"):
+            console.print(f"report: {path}", highlight=False)
     return outcome
 
 
 def render_human(record: dict[str, Any], console: Console) -> None:
     telemetry: dict[str, dict[str, dict[str, Any]]] = record.get("telemetry") or {}
     if telemetry:
-        table = Table(title="server-side telemetry (proxy)")
+        source = (record.get("request") or {}).get("telemetry") or "proxy"
+        table = Table(title=f"server-side telemetry ({source})")
         for column in ("variant", "route", "requests", "2xx", "429", "5xx", "p50 ms", "p95 ms", "p99 ms"):
             table.add_column(column, justify="left" if column in ("variant", "route") else "right")
         for variant, routes in telemetry.items():
@@ -97,7 +122,15 @@ def run(
     high_duration: Annotated[float | None, typer.Option(help="Seconds of the high stage.")] = None,
     rounds: Annotated[int | None, typer.Option(help="A/B rounds (each: one block per variant).")] = None,
     segments: Annotated[int, typer.Option(help="Split each block over N k6 processes.")] = 1,
+    telemetry: Annotated[TelemetryChoice, typer.Option(
+        help="Live: read the server side from kassi's proxy, or from the service's own logs in Splunk.")
+    ] = TelemetryChoice.proxy,
+    splunk_config: Annotated[Path | None, typer.Option(
+        help="With --telemetry splunk: its TOML settings file (default $KASSI_HOME/splunk.toml).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    report: Annotated[str | None, typer.Option(
+        help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")] = None,
 ) -> None:
     """Load-test a change (A/B: base vs head) or a live service, and judge it.
 
@@ -120,8 +153,10 @@ def run(
         ),
         segments=segments,
         label="cli",
+        telemetry=telemetry.value,
+        splunk_config=str(splunk_config.expanduser().resolve()) if splunk_config else None,
     )
-    raise typer.Exit(execute(request, as_json).exit_code)
+    raise typer.Exit(execute(request, as_json, reports=report_formats(report)).exit_code)
 
 
 def register(app: typer.Typer) -> None:

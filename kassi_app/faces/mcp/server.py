@@ -1,7 +1,7 @@
 """``kassi serve``: an MCP server whose only tool is ``step``, plus read-only run resources.
 
 The driver (any MCP client) can do nothing but ask the governor to move; upstream MCP servers kassi
-uses are reached inside actions through ``call_upstream`` and never appear here.
+uses (kassi_app.telemetry.upstream) are reached inside actions and never appear here.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from kassi_app.config import LoadSettings as RunLoadSettings
+from kassi_app.config import LoadSettings
 from kassi_app.errors import BadInput
 from kassi_app.hosts import is_loopback
 
@@ -33,7 +33,6 @@ APP_DIR = Path(__file__).resolve().parents[3]
 """The app's folder: the repo root in a checkout, ``$SPLUNK_HOME/etc/apps/kassi`` when installed."""
 
 _REPO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-_LOAD = RunLoadSettings()
 
 
 def git_token_name(repo: str) -> str:
@@ -43,16 +42,6 @@ def git_token_name(repo: str) -> str:
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class LoadSettings(_Frozen):
-    """The default load of a run; the same defaults as a kassi.toml without a ``[load]`` table."""
-
-    low_vus: Annotated[int, Field(ge=1)] = _LOAD.low_vus
-    high_vus: Annotated[int, Field(ge=1)] = _LOAD.high_vus
-    low_duration_s: Annotated[float, Field(ge=1)] = _LOAD.low_duration_s
-    high_duration_s: Annotated[float, Field(ge=1)] = _LOAD.high_duration_s
-    rounds: Annotated[int, Field(ge=1)] = _LOAD.rounds
 
 
 def _http_url(value: str) -> str:
@@ -163,6 +152,11 @@ def settings_from_stanzas(stanzas: Mapping[str, Mapping[str, str]], source: str 
                 repos[name] = RepoSettings(name=name, **values)
             except ValidationError as exc:
                 raise BadInput(f"{source} [{stanza}]: {_explain(exc)}") from None
+    if "load" in fields:  # conf values are text: the run's strict load model reads them in lax mode
+        try:
+            fields["load"] = LoadSettings.model_validate(fields["load"], strict=False)
+        except ValidationError as exc:
+            raise BadInput(f"{source} [settings]: {_explain(exc, 'load.')}") from None
     if "allowed_hosts" in fields:
         fields["allowed_hosts"] = tuple(h.strip() for h in fields["allowed_hosts"].split(",") if h.strip())
     try:
@@ -171,9 +165,9 @@ def settings_from_stanzas(stanzas: Mapping[str, Mapping[str, str]], source: str 
         raise BadInput(f"{source} [settings]: {_explain(exc)}") from None
 
 
-def _explain(exc: ValidationError) -> str:
+def _explain(exc: ValidationError, prefix: str = "") -> str:
     """One line per bad field, without the input values pydantic would echo."""
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return "; ".join(f"{prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
 def read_conf_files(app_dir: Path = APP_DIR) -> dict[str, dict[str, str]]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from splunkd_atom_stub import NS, Splunkd, running
 
 from kassi_app.errors import BadInput
 from kassi_app.faces.splunk import app_settings
@@ -33,7 +34,6 @@ from kassi_app.faces.splunk.app_settings import (
     settings_from_stanzas,
 )
 from kassi_app.load.plan import LoadProfile
-from tests.faces.splunk.splunkd_atom_stub import NS, Splunkd, running
 
 ROOT = Path(__file__).resolve().parents[3]
 SESSION_KEY = "a0b1c2d3e4f5-session-key"
@@ -69,9 +69,10 @@ def test_settings_read_through_splunklib_are_typed(splunkd: Splunkd) -> None:
     assert settings.repo("shop").is_url and not settings.repo("local").is_url
     assert settings.repo("local").branch == "main", "an empty branch means the default"
     assert not settings.hec.enabled
-    paths = [path for _, path, _ in splunkd.requests]
-    assert f"{NS}/configs/conf-kassi/" in paths, "splunklib reads the app's namespace, nobody/kassi"
-    assert all(headers["Authorization"] == f"Splunk {SESSION_KEY}" for _, _, headers in splunkd.requests)
+    conf_reads = [query for _, path, query, _ in splunkd.requests if path == f"{NS}/configs/conf-kassi/"]
+    assert conf_reads, "splunklib reads the app's namespace, nobody/kassi"
+    assert all("count=-1" in query.split("&") for query in conf_reads), "every stanza, not splunkd's first page of 30"
+    assert all(headers["Authorization"] == f"Splunk {SESSION_KEY}" for *_, headers in splunkd.requests)
 
 
 def test_no_kassi_conf_in_splunkd_gives_the_defaults(splunkd: Splunkd) -> None:
@@ -104,7 +105,7 @@ def test_secrets_come_from_storage_passwords_realm_kassi_and_never_reach_a_log(
     assert SECRET not in f"{key} {key!r} {[key]}"
     assert caplog.records, "splunklib logged its requests at DEBUG (else this check proves nothing)"
     assert SECRET not in caplog.text
-    assert f"{NS}/storage/passwords/kassi%3Amodel_api_key%3A" in [p for _, p, _ in splunkd.requests]
+    assert f"{NS}/storage/passwords/kassi%3Amodel_api_key%3A" in [p for _, p, _, _ in splunkd.requests]
 
 
 def test_a_splunkd_that_never_answers_times_out() -> None:

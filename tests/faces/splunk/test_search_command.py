@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from processes import wait_until_gone
+from splunkd_atom_stub import Splunkd, running
 
 from kassi_app import __version__
 from kassi_app.demos import demo_by_name
@@ -37,8 +39,6 @@ from kassi_app.faces.splunk.rows import FIELDS
 from kassi_app.faces.splunk.slots import acquire_slot
 from kassi_app.ledger.chain import LEDGER_FILE
 from kassi_app.ledger.verify import verify_ledger
-from tests.faces.splunk.splunkd_atom_stub import Splunkd, running
-from tests.processes import wait_until_gone
 
 ROOT = Path(__file__).resolve().parents[3]
 TARBALL = ROOT / "dist" / f"kassi-{__version__}.tgz"
@@ -283,7 +283,7 @@ def test_a_user_without_the_capability_is_refused(installed: Installed, kassi_ho
         assert_refused(Search(installed, served, kassi_home, [f"demo={DEMO}"]),
                        "user 'alice' may not run kassi: it starts processes on the search head; ask an admin "
                        "for the 'kassi_user' role (capability 'run_kassi')")
-    assert ("GET", CURRENT_CONTEXT) in [(m, p) for m, p, _ in state.requests]
+    assert ("GET", CURRENT_CONTEXT) in [(r[0], r[1]) for r in state.requests]
 
 
 def test_a_missing_k6_says_how_to_install_it(installed: Installed, kassi_home: Path) -> None:

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from splunk_app import read_conf
 
 from kassi_app.errors import BadInput
 from kassi_app.faces.splunk.access import CAPABILITY, ROLE
@@ -18,7 +19,6 @@ from kassi_app.faces.splunk.options import FIX_NOT_AVAILABLE, SearchOptions, pla
 from kassi_app.faces.splunk.rows import FIELDS, RowStream, row, verdict_row
 from kassi_app.faces.splunk.slots import Busy, acquire_slot
 from kassi_app.workflow.sink import LedgerStatus
-from tests.packaging.test_app_files import read_conf
 
 ROOT = Path(__file__).resolve().parents[3]
 SETTINGS = AppSettings(allowed_hosts=("perf.example.net",),

@@ -13,9 +13,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from splunk_app import read_conf
 
 from kassi_app.faces.splunk import app_settings
-from tests.packaging.test_app_files import read_conf
 
 SETUP = Path(__file__).resolve().parent / "setup"
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -88,3 +88,8 @@ def test_page_and_engine_agree_on_where_secrets_live() -> None:
     page = (ROOT / "appserver" / "static" / "kassi_setup.js").read_text()
     assert re.search(r"SECRETS = \['model_api_key', 'hec_token'\]", page)
     assert (app_settings.MODEL_API_KEY, app_settings.HEC_TOKEN) == ("model_api_key", "hec_token")
+
+
+def test_kassi_conf_replicates_across_a_search_head_cluster() -> None:
+    server = read_conf(ROOT / "default" / "server.conf")
+    assert dict(server["shclustering"]) == {"conf_replication_include.kassi": "true"}
