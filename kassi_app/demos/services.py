@@ -15,6 +15,9 @@ Framework = Literal["fastapi", "flask"]
 
 _UVICORN = "{python} -m uvicorn %s:app --host 127.0.0.1 --port {port} --no-access-log --log-level warning"
 _FLASK = "{python} -m flask --app %s run --host 127.0.0.1 --port {port} --with-threads"
+_PASS_PYTHONPATH = 'pass_env = ["PYTHONPATH"]'
+"""A demo's web framework may live on PYTHONPATH: Splunk's Python has none, and the search command
+puts the app's vendored lib/ there (targets get a clean environment otherwise)."""
 
 
 def template(name: str) -> str:
@@ -49,6 +52,7 @@ def kassi_toml(
     return f"""# How kassi starts this service and loads it (see kassi's docs/kassi-toml.md).
 [target]
 start = "{start}"
+{_PASS_PYTHONPATH}
 health = "/health"
 ready_timeout_s = 20
 openapi_file = "openapi.json"
@@ -123,7 +127,7 @@ GATEWAY = Service(
         _UVICORN % "app",
         {"PRICING_URL": "http://127.0.0.1:{pricing_port}"},
         processes=f'\n[[target.process]]\nname = "pricing"\nstart = "{_UVICORN % "pricing"}"\n'
-                  'health = "/health"\n',
+                  f'{_PASS_PYTHONPATH}\nhealth = "/health"\n',
     ),
     ops=(
         Op("GET", "/api/catalog", "List SKUs", {"limit": 20}),

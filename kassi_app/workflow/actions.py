@@ -220,6 +220,7 @@ def drive_rounds(
 
     for _ in range(rounds):
         for side in _round_order(sides, len(blocks)):
+            ctx.check_cancel()
             block = len(blocks)
             if side.target is not None:
                 side.target.check_alive()

@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from kassi_app.config import MAX_FIX_BUDGET_S, RunRequest
+from kassi_app.errors import INTERRUPTED
 from kassi_app.ledger.chain import Ledger
 from kassi_app.ledger.seal import seal_key
 from kassi_app.workflow import actions, fixing
@@ -116,7 +117,8 @@ def build_specs(ctx: RunContext) -> list[ActionSpec[Any]]:
         work = getattr(actions, name)
 
         def run(_: StateView, __: NoInputs) -> Mapping[str, Any]:
-            return ctx.guarded(name, lambda: work(ctx))
+            # conclude runs even in a cancelled run: it stops everything, writes the record, seals
+            return ctx.guarded(name, lambda: work(ctx), cancellable=name != "conclude")
 
         return run
 
@@ -125,6 +127,8 @@ def build_specs(ctx: RunContext) -> list[ActionSpec[Any]]:
         return {**out, "extensions": int(state.get("extensions", 0)) + 1}
 
     def abort(state: StateView, __: NoInputs) -> Mapping[str, Any]:
+        if ctx.cancel.is_set():
+            return actions.abort(ctx, INTERRUPTED)
         reason = str(state.get("error") or "the run failed")
         return actions.abort(ctx, f"the run failed: {reason}")
 
@@ -132,6 +136,7 @@ def build_specs(ctx: RunContext) -> list[ActionSpec[Any]]:
         work = getattr(fixing, name)  # not guarded: a failed fix is the fix's, not the run's failure
 
         def run(_: StateView, __: NoInputs) -> Mapping[str, Any]:
+            ctx.check_cancel()  # a cancelled run proposes nothing: the step fails and the run concludes
             return dict(work(ctx))
 
         return run
