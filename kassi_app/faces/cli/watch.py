@@ -8,14 +8,15 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 from pydantic import SecretStr
 
-from kassi_app.errors import BadInput
+from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.home import kassi_home
 from kassi_app.judge import exit_code_for
+from kassi_app.judge.model import VerdictClass
 from kassi_app.watch import CheckpointFile, Emit, RepoSource, WatchConfig, Watcher, WatchMode, WatchOutcome
 from kassi_app.watch.poll import duration_load
 
@@ -38,7 +39,9 @@ def _print_outcome(sourcetype: str, data: Mapping[str, Any], _at: float) -> None
 
 def exit_code(outcomes: list[WatchOutcome]) -> int:
     """The worst outcome as `kassi run` exit codes: 1 for a regression, 3 for a failed commit."""
-    codes = [3 if o.action == "failed" else exit_code_for(o.verdict) for o in outcomes if o.action in ("ran", "failed")]
+    classes: tuple[str, ...] = get_args(VerdictClass)
+    codes = [exit_code_for(o.verdict) if o.verdict in classes else InfrastructureError.exit_code  # type: ignore[arg-type]
+             for o in outcomes if o.action in ("ran", "failed")]
     return max(codes, default=0)
 
 

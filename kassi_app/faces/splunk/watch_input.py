@@ -16,7 +16,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from pydantic import SecretStr
 from splunklib.modularinput import Argument, Event, EventWriter, InputDefinition, Scheme, Script
@@ -64,7 +64,7 @@ def watch_config(name: str, params: Mapping[str, Any], allow_hosts: tuple[str, .
         seconds = float(duration) if duration else None
     except ValueError:
         raise BadInput(f"duration must be a number of seconds, got {duration!r}") from None
-    return WatchConfig(name=name, repo=repo, branch=text("branch", "main"), mode=cast(WatchMode, mode),
+    return WatchConfig(name=name, repo=repo, branch=text("branch", "main"), mode=mode,
                        load=duration_load(seconds), allow_hosts=allow_hosts, fix=fix in _TRUE, token=token)
 
 
@@ -88,6 +88,7 @@ class KassiWatchInput(Script):  # type: ignore[misc]  # splunklib ships no type 
 
     def __init__(self, run: RunFn | None = None) -> None:
         super().__init__()
+        self._service: Any = None
         self._run = run
 
     def get_scheme(self) -> Scheme:
