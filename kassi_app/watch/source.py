@@ -58,6 +58,8 @@ class RepoSource:
         """The git repo to read commits from, fetched up to date for a URL. BadInput for a repo that
         cannot work (no such folder, not a git repo, a refused URL); InfrastructureError when a clone
         or fetch fails (the reason scrubbed of the token): the next poll tries again."""
+        if self.repo.startswith("-"):
+            raise BadInput(f"not a usable git URL or repo path (it would read as an option): {self.repo!r}")
         if not self.is_url:
             path = Path(self.repo).expanduser()
             if not path.exists():

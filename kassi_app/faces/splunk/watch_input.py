@@ -22,9 +22,9 @@ from pydantic import SecretStr
 from splunklib.modularinput import Argument, Event, EventWriter, InputDefinition, Scheme, Script
 from splunklib.modularinput.validation_definition import ValidationDefinition
 
-from kassi_app.errors import BadInput, KassiError
+from kassi_app.errors import BadInput
 from kassi_app.faces.splunk import app_settings
-from kassi_app.git import is_git_url
+from kassi_app.git import check_git_url, is_git_url
 from kassi_app.home import kassi_home
 from kassi_app.watch import CheckpointFile, Emit, RunFn, WatchConfig, Watcher, WatchMode
 from kassi_app.watch.poll import duration_load
@@ -113,7 +113,10 @@ class KassiWatchInput(Script):  # type: ignore[misc]  # splunklib ships no type 
     def validate_input(self, definition: ValidationDefinition) -> None:
         """Refuse, with the message the setup page shows, a watch that cannot work."""
         name = input_name(str(definition.metadata.get("name") or "watch"))
-        config = watch_config(name, definition.parameters, token=self._token(name, definition.parameters))
+        config = watch_config(name, definition.parameters)
+        if is_git_url(config.repo):  # refuse a dangerous URL before asking splunkd for its token
+            check_git_url(config.repo)
+            config = replace(config, token=self._token(name, definition.parameters))
         Watcher(config, CheckpointFile(Path(definition.metadata.get("checkpoint_dir") or "."), name),
                 input_home(), _discard).check()
 
@@ -134,7 +137,7 @@ class KassiWatchInput(Script):  # type: ignore[misc]  # splunklib ships no type 
             try:
                 settings = app_settings.settings_from_splunkd(self.service)
                 config = replace(config, allow_hosts=settings.allowed_hosts, token=self._token(name, params))
-            except (KassiError, OSError) as exc:
+            except Exception as exc:  # splunklib's HTTPError, a refused socket, a kassi.conf kassi refuses
                 Watcher(config, CheckpointFile(checkpoints, name), home, emit, self._run).fail(
                     f"reading the kassi app's settings from splunkd failed: {exc}")
                 continue
