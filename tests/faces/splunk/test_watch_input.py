@@ -22,9 +22,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 from splunklib.modularinput import EventWriter
+from tests.faces.splunk.splunkd_atom_stub import Splunkd, running
 
 from kassi_app.faces.splunk.watch_input import KassiWatchInput
-from tests.faces.splunk.splunkd_atom_stub import Splunkd, running
 from tests.watch.repos import FakeRun, Repo, pairs
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.faces.splunk.splunkd_atom_stub import Splunkd, running
 
 from kassi_app import __version__
-from tests.faces.splunk.splunkd_atom_stub import Splunkd, running
 from tests.faces.splunk.test_watch_input import ARGUMENTS, SESSION_KEY, events_of, input_xml
 from tests.watch.repos import Repo
 
