@@ -77,8 +77,8 @@ class WatchOutcome:
     verdict: str = ""
     reason: str = ""
 
-    def to_event(self) -> dict[str, Any]:
-        return {"repo": self.repo, "branch": self.branch, "commit": self.commit, "parent": self.parent,
+    def to_event(self, at: float) -> dict[str, Any]:
+        return {"_time": at, "repo": self.repo, "branch": self.branch, "commit": self.commit, "parent": self.parent,
                 "action": self.action, "run_id": self.run_id or None, "verdict": self.verdict or None,
                 "reason": self.reason}
 
@@ -203,7 +203,7 @@ class Watcher:
         request = RunRequest(mode="ab", repo=str(repo), base=parent, head=commit, load=self.config.load,
                              allow_hosts=self.config.allow_hosts, label=f"watch {self.config.name}")
         try:
-            outcome = self.run(request, EventSink(self.emit))
+            outcome = self.run(request, EventSink(self.emit, self.source.display))
         except Exception as exc:  # a run that breaks is this commit's failure, never the watcher's end
             _log.exception("watch %s: the run of %s raised", self.config.name, commit)
             self._record(recorded, commit, parent, "failed", reason=f"the run raised {type(exc).__name__}: {exc}")
@@ -220,7 +220,7 @@ class Watcher:
                 run_id: str = "", verdict: str = "", reason: str = "") -> None:
         outcome = WatchOutcome(self.source.display, self.config.branch, commit, parent, action, run_id, verdict,
                                self.source.scrub(reason))
-        self.emit("kassi:watch", outcome.to_event(), time.time())
+        self.emit("kassi:watch", outcome.to_event(time.time()))
         recorded.append(outcome)
 
     def _save(self, tip: str) -> None:

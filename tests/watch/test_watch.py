@@ -1,5 +1,5 @@
 """The watcher's polling semantics on real git repos, with a recording stand-in for the kassi run
-(tests/watch/repos.py: FakeRun); one real run end to end is in test_watch_cli.py."""
+(tests/support/watch_repos.py: FakeRun); one real run end to end is in tests/faces/cli/test_watch.py."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from watch_repos import Events, FakeRun, Repo, pairs
 
 from kassi_app.errors import BadInput
 from kassi_app.git import GitFailed, check_git_url, git
 from kassi_app.watch import CheckpointFile, WatchConfig, Watcher
 from kassi_app.watch.checkpoint import repo_lock
 from kassi_app.watch.poll import duration_load
-from tests.watch.repos import Events, FakeRun, Repo, pairs
 
 
 @pytest.fixture
@@ -76,7 +76,11 @@ def test_a_push_of_three_commits_gets_three_runs_oldest_first_each_against_its_p
     # each run's phase and record come before its watch event
     kinds = [kind for kind, _ in events.items[1:]]
     assert kinds == ["kassi:phase", "kassi:run", "kassi:watch"] * 3
-    assert events.of("kassi:run")[0]["ledger"]["sealed"] is True
+    run_event = events.of("kassi:run")[0]
+    assert (run_event["origin"], run_event["base"], run_event["commit"], run_event["verdict"]) == (
+        "watch", start, commits[0], "DEGRADING")
+    assert run_event["ledger_sealed"] is True and run_event["repo"] == str(repo.path)
+    assert all(next(iter(data)) == "_time" for _, data in events.items)
     assert saved_tip(tmp_path) == commits[-1]
 
 

@@ -24,11 +24,11 @@ TOKEN_ENV = "KASSI_GIT_TOKEN"
 """The git token of a private https repo, from the environment (never a flag: flags show in ``ps``)."""
 
 
-def _print_json(sourcetype: str, data: Mapping[str, Any], at: float) -> None:
-    typer.echo(json.dumps({"sourcetype": sourcetype, "time": round(at, 3), "event": data}, default=str))
+def _print_json(sourcetype: str, data: Mapping[str, Any]) -> None:
+    typer.echo(json.dumps({"sourcetype": sourcetype, "event": data}, default=str, separators=(",", ":")))
 
 
-def _print_outcome(sourcetype: str, data: Mapping[str, Any], _at: float) -> None:
+def _print_outcome(sourcetype: str, data: Mapping[str, Any]) -> None:
     if sourcetype != "kassi:watch":
         return
     commit = str(data.get("commit") or "-")[:12]

@@ -3,13 +3,12 @@
 the input XML on stdin, against real git repos. splunkd itself cannot run here: the app's settings
 and the git token come from the loopback splunkd stand-in (splunkd_atom_stub.py), and a private git
 server from a loopback HTTP stub that records what git sends. The run is the recording stand-in of
-tests/watch/repos.py; one real run end to end is in tests/watch/test_watch_cli.py."""
+tests/support/watch_repos.py; one real run end to end is in tests/faces/cli/test_watch.py."""
 
 from __future__ import annotations
 
 import base64
 import io
-import json
 import subprocess
 import sys
 import threading
@@ -18,35 +17,17 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 import pytest
+from modinput import ARGUMENTS, SESSION_KEY, events_of, input_xml, validation_xml
+from splunkd_atom_stub import Splunkd, running
 from splunklib.modularinput import EventWriter
-from tests.faces.splunk.splunkd_atom_stub import Splunkd, running
+from watch_repos import FakeRun, Repo, pairs
 
 from kassi_app.faces.splunk.watch_input import KassiWatchInput
-from tests.watch.repos import FakeRun, Repo, pairs
 
 ROOT = Path(__file__).resolve().parents[3]
-SESSION_KEY = "f00dfeed-watch-session-key"
 TOKEN = "ghp_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
-ARGUMENTS = {"repo", "branch", "mode", "duration", "fix"}
-
-
-def input_xml(splunkd_uri: str, checkpoint_dir: Path, params: dict[str, str], name: str = "shop") -> str:
-    """The XML splunkd writes on the input's stdin (one stanza, as with use_single_instance=false)."""
-    values = "".join(f"<param name={quoteattr(k)}>{escape(v)}</param>" for k, v in params.items())
-    return (f"<input><server_host>sh1</server_host><server_uri>{escape(splunkd_uri)}</server_uri>"
-            f"<session_key>{SESSION_KEY}</session_key><checkpoint_dir>{escape(str(checkpoint_dir))}</checkpoint_dir>"
-            f"<configuration><stanza name=\"kassi_watch://{name}\" app=\"kassi\">{values}"
-            "<param name=\"interval\">300</param></stanza></configuration></input>")
-
-
-def validation_xml(params: dict[str, str], checkpoint_dir: Path, name: str = "shop") -> str:
-    values = "".join(f"<param name={quoteattr(k)}>{escape(v)}</param>" for k, v in params.items())
-    return (f"<items><server_host>sh1</server_host><server_uri>https://127.0.0.1:1</server_uri>"
-            f"<session_key>{SESSION_KEY}</session_key><checkpoint_dir>{escape(str(checkpoint_dir))}</checkpoint_dir>"
-            f"<item name={quoteattr(name)}>{values}</item></items>")
 
 
 def script(*args: str, stdin: str = "", home: Path, python: str = sys.executable,
@@ -54,16 +35,6 @@ def script(*args: str, stdin: str = "", home: Path, python: str = sys.executable
     return subprocess.run([python, str(app / "bin" / "kassi_watch.py"), *args], input=stdin, capture_output=True,
                           text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "KASSI_HOME": str(home),
                                                        "PYENV_VERSION": "3.13.0", "HOME": str(home)})
-
-
-def events_of(stream: str) -> list[tuple[str, str, dict[str, Any]]]:
-    """(stanza, sourcetype, data) of every event in an input's output stream."""
-    if not stream:
-        return []
-    root = ET.fromstring(stream)
-    assert root.tag == "stream"
-    return [(e.get("stanza", ""), e.findtext("sourcetype", ""), json.loads(e.findtext("data", "")))
-            for e in root.iter("event")]
 
 
 class Poller:
@@ -81,12 +52,6 @@ class Poller:
         self.stderr += err.getvalue()
         assert code == 0, err.getvalue()
         return events_of(out.getvalue())
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("KASSI_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
 
 
 @pytest.fixture
@@ -170,13 +135,14 @@ def test_streaming_baseline_docs_skip_nothing_new_and_a_push_of_three(
     watch = [e for _, st, e in pushed if st == "kassi:watch"]
     assert [(e["action"], e["commit"], e["parent"], e["verdict"]) for e in watch] == [
         ("ran", c, p, "REGRESSION") for p, c in pairs(commits, docs)]
-    assert set(watch[0]) == {"repo", "branch", "commit", "parent", "action", "run_id", "verdict", "reason"}
+    assert set(watch[0]) == {"_time", "repo", "branch", "commit", "parent", "action", "run_id", "verdict", "reason"}
     runs = [e for _, st, e in pushed if st == "kassi:run"]
-    assert [r["run_id"] for r in runs] == [e["run_id"] for e in watch]
+    assert [(r["run_id"], r["origin"], r["verdict"]) for r in runs] == [
+        (e["run_id"], "watch", "REGRESSION") for e in watch]
     # the input's settings reached the run request: kassi.conf's allowed hosts, the duration argument
-    request = runs[0]["request"]
-    assert request["allow_hosts"] == ["staging.example.com"]
-    assert (request["load"]["low_duration_s"], request["load"]["high_duration_s"]) == (1.5, 2.5)
+    request = run.requests[0]
+    assert request.allow_hosts == ("staging.example.com",)
+    assert (request.load.low_duration_s, request.load.high_duration_s) == (1.5, 2.5)
 
 
 def test_streaming_restart_mid_push_and_a_force_push(repo: Repo, splunkd: Splunkd, home: Path, tmp_path: Path) -> None:

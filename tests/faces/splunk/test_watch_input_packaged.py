@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.faces.splunk.splunkd_atom_stub import Splunkd, running
+from modinput import ARGUMENTS, SESSION_KEY, events_of, input_xml
+from splunkd_atom_stub import Splunkd, running
+from watch_repos import Repo
 
 from kassi_app import __version__
-from tests.faces.splunk.test_watch_input import ARGUMENTS, SESSION_KEY, events_of, input_xml
-from tests.watch.repos import Repo
 
 ROOT = Path(__file__).resolve().parents[3]
 TARBALL = ROOT / "dist" / f"kassi-{__version__}.tgz"

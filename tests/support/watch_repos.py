@@ -67,12 +67,14 @@ class FakeRun:
 
     verdict: str = "HEALTHY"
     asked: list[tuple[str, str]] = field(default_factory=list)
+    requests: list[RunRequest] = field(default_factory=list)
     finished: list[tuple[str, str]] = field(default_factory=list)
     interrupt_on: int | None = None
     """Raise SystemExit (what kassi's SIGTERM handler raises) on this call (1-based)."""
 
     def __call__(self, request: RunRequest, sink: RunSink) -> RunOutcome:
         self.asked.append((request.base, request.head))
+        self.requests.append(request)
         if self.interrupt_on == len(self.asked):
             raise SystemExit(143)
         run_id = f"run-{len(self.asked)}"
@@ -91,7 +93,7 @@ class Events:
 
     items: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-    def __call__(self, sourcetype: str, data: Mapping[str, Any], at: float) -> None:
+    def __call__(self, sourcetype: str, data: Mapping[str, Any]) -> None:
         self.items.append((sourcetype, dict(data)))
 
     def of(self, sourcetype: str) -> list[dict[str, Any]]:

@@ -5,21 +5,18 @@ k6, and the events carry its verdict."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from tests.watch.repos import Repo
+from kassi_cli import Kassi
+from watch_repos import Repo
 
-KASSI = str(Path(sys.executable).parent / "kassi")
 VERDICTS = {"REGRESSION", "DEGRADING", "THROTTLED", "HEALTHY", "INCONCLUSIVE"}
 
 
 def kassi_watch(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KASSI, "watch", *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "KASSI_HOME": str(home), "COLUMNS": "200"}, stdin=subprocess.DEVNULL)
+    return Kassi(home)("watch", *args, timeout=timeout)
 
 
 def test_once_prints_one_line_per_commit_outcome_and_keeps_its_checkpoint_in_the_home(tmp_path: Path) -> None:
@@ -54,8 +51,9 @@ def test_a_pushed_commit_gets_a_real_run_and_the_events_carry_its_verdict(tmp_pa
     assert len(watch) == 1 and len(runs) == 1, done.stderr
     outcome, record = watch[0], runs[0]
     assert (outcome["action"], outcome["commit"], outcome["parent"]) == ("ran", repo.tip, base), outcome
-    assert outcome["verdict"] in VERDICTS and outcome["verdict"] == record["verdict"]["class"]
-    assert outcome["run_id"] == record["run_id"] and record["ledger"]["sealed"] is True
+    assert outcome["verdict"] in VERDICTS and outcome["verdict"] == record["verdict"]
+    assert outcome["run_id"] == record["run_id"] and record["ledger_sealed"] is True
+    assert (record["origin"], record["base"], record["commit"]) == ("watch", base, repo.tip)
     assert {p["run_id"] for p in phases} == {record["run_id"]} and all(p["status"] != "running" for p in phases)
     assert {"begin", "judge"} <= {p["phase"] for p in phases}
     # the exit code is the worst outcome's, as `kassi run` would have exited
