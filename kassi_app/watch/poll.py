@@ -119,13 +119,25 @@ class Watcher:
     def check(self) -> str:
         """What a watch needs before it starts, as BadInput naming what is wrong: a repo kassi can
         read (cloned or fetched for a URL), the branch, and a kassi.toml at the branch's tip.
-        Returns the tip's commit id."""
-        repo = self.source.prepare()
-        tip = self._tip(repo)
-        if show_file(repo, tip, SPEC_FILE) is None:
+        Returns the tip's commit id. While another watcher holds the repo, a URL's existing clone is
+        read as it is (git reads are safe during a fetch) rather than waiting out a run."""
+        with repo_lock(self._lock_path) as held:
+            if held or not self.source.is_url:
+                repo = self.source.prepare()
+            elif (self.source.clone_path / ".git").is_dir():
+                repo = self.source.clone_path
+            else:
+                raise InfrastructureError(f"another watcher is cloning {self.source.display}; try again shortly")
+            tip = self._tip(repo)
+            has_spec = show_file(repo, tip, SPEC_FILE) is not None
+        if not has_spec:
             raise BadInput(f"no {SPEC_FILE} at the tip of branch {self.config.branch!r} ({tip[:12]}) in "
                            f"{self.source.display}: kassi needs it to start the service (docs/kassi-toml.md)")
         return tip
+
+    @property
+    def _lock_path(self) -> Path:
+        return self.home / "watch" / "locks" / f"{self.source.key}.lock"
 
     def fail(self, reason: str) -> WatchOutcome:
         """Record a poll that could not start (e.g. the app's settings were unreadable)."""
@@ -135,7 +147,7 @@ class Watcher:
 
     def poll(self) -> list[WatchOutcome] | None:
         """One poll: the outcomes recorded, oldest first; None when another watcher holds the repo."""
-        with repo_lock(self.home / "watch" / "locks" / f"{self.source.key}.lock") as held:
+        with repo_lock(self._lock_path) as held:
             if not held:
                 _log.info("watch %s: another watcher holds %s; the next poll catches up",
                           self.config.name, self.source.display)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from watch_repos import Events, FakeRun, Repo, pairs
 
-from kassi_app.errors import BadInput
+from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.git import GitFailed, check_git_url, git
 from kassi_app.watch import CheckpointFile, WatchConfig, Watcher
 from kassi_app.watch.checkpoint import repo_lock
@@ -242,3 +242,19 @@ def test_duration_splits_between_the_stages_and_is_bounded() -> None:
     assert duration_load(None).low_duration_s is None
     with pytest.raises(BadInput, match="duration must be between"):
         duration_load(0.5)
+
+
+def test_check_while_another_watcher_holds_a_url_repo_reads_its_clone_or_asks_to_retry(
+    repo: Repo, tmp_path: Path,
+) -> None:
+    watcher, _ = make(repo.path.as_uri(), tmp_path, FakeRun())
+    lock = tmp_path / "home" / "watch" / "locks" / f"{watcher.source.key}.lock"
+    with repo_lock(lock) as held:
+        assert held
+        with pytest.raises(InfrastructureError, match="another watcher is cloning"):
+            watcher.check()
+    watcher.poll()  # clones
+    pushed = repo.commit_endpoint()
+    with repo_lock(lock):
+        assert watcher.check() != pushed  # the clone as it is, not fetched under another's lock
+    assert watcher.check() == pushed
