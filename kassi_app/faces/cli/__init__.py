@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kassi_app.faces.cli.publish",
     "kassi_app.faces.cli.load",
     "kassi_app.faces.cli.demos",
+    "kassi_app.faces.cli.watch",
 )
 
 PLUGIN_GROUP = "kassi.cli"
