@@ -26,8 +26,9 @@ from kassi_app.telemetry.port import TelemetryStore
 from kassi_app.telemetry.queries import AccessEventsQuery, LogEventsQuery
 from kassi_app.workflow.runs import RUN_FILE
 
-ORIGINS = {"search": "search", "watch": "watch"}
-"""The run request's label -> the ``origin`` field; every other label (cli, demo, bench) is ``cli``."""
+ORIGINS = {"splunk": "search", "search": "search", "watch": "watch"}
+"""The first word of the run request's label (``splunk demo=x``, ``watch shop``) -> the ``origin``
+field; every other label (cli, demo, bench) is ``cli``."""
 _SHA = re.compile(r"[0-9a-f]{40}")
 
 
@@ -141,7 +142,7 @@ def _run_event(run_dir: Path, record: Mapping[str, Any], ledger: Sequence[Mappin
     body = {
         "_time": ended,
         "run_id": run_id,
-        "origin": ORIGINS.get(str(request.get("label") or ""), "cli"),
+        "origin": ORIGINS.get((str(request.get("label") or "").split() or [""])[0], "cli"),
         "mode": record.get("mode"),
         "repo": request.get("repo") or request.get("url"),
         "base": refs.get(base, base),

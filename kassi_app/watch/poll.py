@@ -213,7 +213,8 @@ class Watcher:
             self._record(recorded, commit, parent, "skipped", reason=f"changes no endpoint (files: {named})")
             return
         request = RunRequest(mode="ab", repo=str(repo), base=parent, head=commit, load=self.config.load,
-                             allow_hosts=self.config.allow_hosts, label=f"watch {self.config.name}")
+                             allow_hosts=self.config.allow_hosts, label=f"watch {self.config.name}",
+                             fix=self.config.fix)
         try:
             outcome = self.run(request, EventSink(self.emit, self.source.display))
         except Exception as exc:  # a run that breaks is this commit's failure, never the watcher's end

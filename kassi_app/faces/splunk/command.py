@@ -38,7 +38,10 @@ from kassi_app.faces.splunk.options import SearchOptions, SearchPlan, plan_searc
 from kassi_app.faces.splunk.rows import Row, RowSink, RowStream, row
 from kassi_app.faces.splunk.slots import RunSlot, acquire_slot
 from kassi_app.load.k6bin import K6_ENV, k6_binary
+from kassi_app.publish.sink import PublishingSink
+from kassi_app.publish.splunklib_transport import SplunklibTransport
 from kassi_app.target import cleanup
+from kassi_app.workflow.sink import RunSink, SafeSink
 
 STOP_TIMEOUT_S = 120.0
 """How long a cancelled run may take to abort, conclude and seal after its processes were stopped."""
@@ -84,8 +87,8 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
     intent = Option(doc="With repo=: what the change should do, in words (not available yet).", require=False)
     url = Option(doc="Live mode: the running service's base URL (loopback or an allowed host).", require=False)
     endpoint = Option(doc='With url=: the endpoint to load, "METHOD /route".', require=False)
-    fix = Option(doc="Propose a fix for a regression (not available yet).", require=False,
-                 validate=validators.Boolean(), default=False)
+    fix = Option(doc="After a REGRESSION or DEGRADING verdict, propose a fix and verify it under the same load.",
+                 require=False, validate=validators.Boolean(), default=False)
     telemetry = Option(doc="Where server-side telemetry comes from: embedded (kassi's own proxy).",
                        require=False, default="embedded")
 
@@ -94,6 +97,7 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
         self._stream = RowStream()
         self._cancel = threading.Event()
         self._plan: SearchPlan | None = None
+        self._publisher: PublishingSink | None = None
         self._slot: RunSlot | None = None
         self._home = kassi_home_in_splunk()
         self._thread: threading.Thread | None = None
@@ -110,6 +114,9 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
             use_k6(settings)
             self._home.mkdir(parents=True, exist_ok=True)
             self._slot = acquire_slot(self._home, settings.max_concurrent_runs)
+            # Published with the search's own session key into the app's index (the HEC index setting,
+            # else the receiving role's default): the kassi views read it through `kassi_index`.
+            self._publisher = PublishingSink(SplunklibTransport(service, settings.hec.index))
         except KassiError as exc:
             self.error_exit(exc, str(exc))
         except OSError as exc:  # splunkd unreachable: say so, not splunklib's traceback summary
@@ -136,6 +143,9 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
         for item in self._stream.next_batch(on_wait=self._watch_stdin):
             self._record_writer.write_record(item)
         self._finished = self._stream.ended
+        if self._finished and self._publisher is not None and self._publisher.failure:
+            self.write_warning(f"the run was not published ({self._publisher.failure}); it is kept under "
+                               f"{self._home} and marked for a later `kassi publish`")
 
     def _watch_stdin(self) -> None:
         if self._stdin_fd is not None and not self._cancel.is_set() and stdin_closed(self._stdin_fd):
@@ -157,10 +167,13 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
             if plan.demo is not None and folder is not None:
                 repo = init_demo(plan.demo, folder / "repo")
                 request = request.model_copy(update={"repo": str(repo.path), "base": repo.base, "head": repo.head})
-            run_request(request, RowSink(self._stream), self._home, self._cancel)
+            sinks: list[RunSink] = [RowSink(self._stream), *([self._publisher] if self._publisher else [])]
+            run_request(request, SafeSink(sinks), self._home, self._cancel)
         except Exception as exc:  # the search must end with a row that says why, not hang
             self._stream.put(_failure_row(exc))
         finally:
+            if self._publisher is not None:
+                self._publisher.close()
             self._stream.close()
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -21,7 +21,6 @@ from kassi_app.hosts import check_url_allowed, is_loopback
 
 TELEMETRY_MODES = ("embedded",)
 """Where server-side telemetry comes from; only kassi's own access-log proxy so far."""
-FIX_NOT_AVAILABLE = "fix=true: proposing a fix is not available yet; the run only judges the change"
 
 
 @dataclass(frozen=True)
@@ -58,11 +57,13 @@ def plan_search(options: SearchOptions, settings: AppSettings) -> SearchPlan:
         raise BadInput(f"telemetry={options.telemetry}: not supported (supported: {', '.join(TELEMETRY_MODES)})")
     mode = modes[0]
     _only_with(options, mode)
-    warnings = (FIX_NOT_AVAILABLE,) if options.fix else ()
+    warnings: tuple[str, ...] = ()
+    if options.fix and mode == "url":
+        raise BadInput("fix=true goes with demo= or repo=: a live run has no change to fix")
     label = f"splunk {mode}" + (f"={options.demo or options.repo}" if mode != "url" else "")  # a URL may hold a secret
     if options.demo is not None:
         demo_by_name(options.demo)  # BadInput naming the demos there are
-        return SearchPlan(RunRequest(mode="ab", label=label), options.demo, warnings)
+        return SearchPlan(RunRequest(mode="ab", label=label, fix=options.fix), options.demo, warnings)
     if options.repo is not None:
         repo = settings.repo(options.repo)
         if repo.is_url:
@@ -70,7 +71,8 @@ def plan_search(options: SearchOptions, settings: AppSettings) -> SearchPlan:
         if options.intent is not None:
             raise BadInput("intent= is not available yet: name the change with diff=<base>..<head> or diff=<commit>")
         base, head = _refs(options.diff or repo.branch)
-        return SearchPlan(RunRequest(mode="ab", repo=repo.path, base=base, head=head, label=label), None, warnings)
+        request = RunRequest(mode="ab", repo=repo.path, base=base, head=head, label=label, fix=options.fix)
+        return SearchPlan(request, None, warnings)
     url = str(options.url)
     host = urlsplit(url).hostname or ""
     if host and not is_loopback(host) and host.lower() not in {h.lower() for h in settings.allowed_hosts}:

@@ -15,7 +15,7 @@ from splunk_app import read_conf
 from kassi_app.errors import BadInput
 from kassi_app.faces.splunk.access import CAPABILITY, ROLE
 from kassi_app.faces.splunk.app_settings import AppSettings, RepoSettings
-from kassi_app.faces.splunk.options import FIX_NOT_AVAILABLE, SearchOptions, plan_search
+from kassi_app.faces.splunk.options import SearchOptions, plan_search
 from kassi_app.faces.splunk.rows import FIELDS, RowStream, row, verdict_row
 from kassi_app.faces.splunk.slots import Busy, acquire_slot
 from kassi_app.workflow.sink import LedgerStatus
@@ -36,12 +36,14 @@ def test_diff_forms_become_base_and_head() -> None:
 
 def test_demo_and_live_plans() -> None:
     demo = plan_search(SearchOptions(demo="sqlite-write-lock", fix=True), SETTINGS)
-    assert demo.demo == "sqlite-write-lock" and demo.request.repo is None and demo.warnings == (FIX_NOT_AVAILABLE,)
+    assert demo.demo == "sqlite-write-lock" and demo.request.repo is None and demo.request.fix is True
+    assert demo.warnings == ()
     live = plan_search(SearchOptions(url="http://perf.example.net:8080", endpoint="get /items"), SETTINGS).request
     assert (live.mode, live.endpoints, live.allow_hosts) == ("live", ("GET /items",), ("perf.example.net",))
 
 
 @pytest.mark.parametrize(("options", "message"), [
+    (SearchOptions(url="http://127.0.0.1:8080", endpoint="GET /x", fix=True), "fix=true goes with demo= or repo="),
     (SearchOptions(repo="shop", diff="..x"), "not a valid git ref: ''"),
     (SearchOptions(repo="shop", diff="a...b"), "use base..head (two dots)"),
     (SearchOptions(repo="shop", diff="a b"), "not a valid git ref"),
