@@ -14,7 +14,7 @@ from rich.table import Table
 from kassi_app.config import RunRequest
 from kassi_app.demos import CATALOGUE, demo_by_name, init_demo
 from kassi_app.faces.cli.publish import CaFile, HecOptions, HecUrl, IndexName, Insecure
-from kassi_app.faces.cli.run import execute, report_formats
+from kassi_app.faces.cli.run import FixBudget, FixFlag, PublishFlag, ReportFormats, execute, report_formats
 
 demo_app = typer.Typer(help="Demo targets with one known fault (or none) each.", no_args_is_help=True)
 
@@ -49,18 +49,14 @@ def run_demo(
     check: Annotated[bool, typer.Option(
         "--check", help="Exit 0 when kassi reached the demo's expected verdict, route and root cause, else 1.",
     )] = False,
-    report: Annotated[str | None, typer.Option(
-        help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")] = None,
-    publish: Annotated[bool, typer.Option(
-        "--publish", help="Send the finished run to Splunk HEC (--hec-url; token: env KASSI_HEC_TOKEN).")] = False,
+    report: ReportFormats = None,
+    publish: PublishFlag = False,
     hec_url: HecUrl = None,
     ca_file: CaFile = None,
     index: IndexName = None,
     insecure: Insecure = False,
-    fix: Annotated[bool, typer.Option(
-        "--fix", help="After a REGRESSION or DEGRADING verdict, propose a fix and verify it under the same load.")
-    ] = False,
-    fix_budget: Annotated[float, typer.Option(help="With --fix: seconds the fix's experiments may take.")] = 600.0,
+    fix: FixFlag = False,
+    fix_budget: FixBudget = 600.0,
 ) -> None:
     """Write demo NAME into a temporary folder and run kassi on its change (A/B, default load).
 

@@ -25,6 +25,16 @@ if TYPE_CHECKING:
 
 STATUS_STYLE = {"ok": "green", "failed": "red", "refused": "yellow"}
 
+# Options `kassi run` and `kassi demo run` share.
+FixFlag = Annotated[bool, typer.Option(
+    "--fix", help="A/B: after a REGRESSION or DEGRADING verdict, propose a fix and verify it under the same load.")]
+FixBudget = Annotated[float, typer.Option(
+    help="With --fix: seconds the fix's experiments (hunk localisation, commit bisection) may take.")]
+ReportFormats = Annotated[str | None, typer.Option(
+    help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")]
+PublishFlag = Annotated[bool, typer.Option(
+    "--publish", help="Send the finished run to Splunk HEC (--hec-url; token: env KASSI_HEC_TOKEN).")]
+
 
 class TelemetryChoice(StrEnum):
     proxy = "proxy"
@@ -152,17 +162,11 @@ def run(
     splunk_config: Annotated[Path | None, typer.Option(
         help="With --telemetry splunk: its TOML settings file (default $KASSI_HOME/splunk.toml).")
     ] = None,
-    fix: Annotated[bool, typer.Option(
-        "--fix", help="A/B: after a REGRESSION or DEGRADING verdict, propose a fix and verify it under the same load.")
-    ] = False,
-    fix_budget: Annotated[float, typer.Option(
-        help="With --fix: seconds the fix's experiments (hunk localisation, commit bisection) may take.")
-    ] = 600.0,
+    fix: FixFlag = False,
+    fix_budget: FixBudget = 600.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    report: Annotated[str | None, typer.Option(
-        help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")] = None,
-    publish: Annotated[bool, typer.Option(
-        "--publish", help="Send the finished run to Splunk HEC (--hec-url; token: env KASSI_HEC_TOKEN).")] = False,
+    report: ReportFormats = None,
+    publish: PublishFlag = False,
     hec_url: HecUrl = None,
     ca_file: CaFile = None,
     index: IndexName = None,
