@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kassi_app.change.shapes import RequestShape
 from kassi_app.endpoint import Endpoint
 
 
@@ -47,6 +48,8 @@ class LoadPlan:
     background: list[Endpoint] = field(default_factory=list)
     profile: LoadProfile = field(default_factory=LoadProfile)
     openapi: dict[str, Any] | None = None
+    shapes: dict[Endpoint, RequestShape] = field(default_factory=dict)
+    """Request shapes read from the handlers' code, for endpoints the spec does not describe."""
 
     def __post_init__(self) -> None:
         if not self.endpoints and not self.background:

@@ -8,6 +8,9 @@ import { check, sleep } from 'k6';
 
 const BASE = (__ENV.BASE_URL || '').replace(/\/+$/, '');
 const BLOCK = __ENV.KASSI_BLOCK || '0';
+// Where ids are looked up: the base service itself in an A/B run (so both sides load the same ids,
+// and no lookup passes kassi's proxy), else the same URL as the load.
+const LOOKUP = (__ENV.LOOKUP_URL || BASE).replace(/\/+$/, '');
 const MAX_COMBOS = 16;
 const MAX_PER_COLLECTION = 8;
 // Per-VU state: where this VU is in the weighted schedule, and a token that keeps bodies unique.
@@ -60,16 +63,22 @@ function valuesFrom(body, name) {
   return out;
 }
 
+// A lookup (ids, a CSRF token) is not load: it carries X-Kassi-Lookup and no block, and the proxy
+// records none of it, so it is never counted as a measured route.
+function lookup(url, route) {
+  return http.get(url, {
+    headers: { 'X-Kassi-Lookup': '1', 'X-Kassi-Route': route },
+    tags: { name: route, kassi_group: 'lookup' },
+    responseType: 'text',
+    timeout: PLAN.requestTimeout,
+  });
+}
+
 function fetchValues(cache, req, param, names, values) {
-  const url = BASE + fill(param.collection, names, values);
+  const url = LOOKUP + fill(param.collection, names, values);
   if (!(url in cache)) {
     cache[url] = [];
-    const res = http.get(url, {
-      headers: headersFor({ headers: {}, route: param.collection }, 'setup'),
-      tags: { name: param.collection, kassi_group: 'setup' },
-      responseType: 'text',
-      timeout: PLAN.requestTimeout,
-    });
+    const res = lookup(url, param.collection);
     if (res.status === 200) {
       try { cache[url] = valuesFrom(JSON.parse(res.body), param.name); } catch (e) { cache[url] = []; }
     }
@@ -92,10 +101,39 @@ function combos(cache, req, depth, names, values) {
   return out;
 }
 
+// Keep the ids a GET route answers 2xx for (at LOOKUP: the base service in an A/B run); if none
+// does, keep them all and let the 2xx share in the verdict say so.
+function answering(req, found) {
+  if (req.method !== 'GET' || req.params.length === 0) return found;
+  const names = req.params.map((p) => p.name);
+  const good = found.filter((values) => {
+    const res = lookup(LOOKUP + fill(req.route, names, values) + query(req.query), req.route);
+    return res.status >= 200 && res.status < 300;
+  });
+  return good.length ? good : found;
+}
+
 export function setup() {
   if (!BASE) throw new Error('BASE_URL is not set (k6 run -e BASE_URL=http://127.0.0.1:PORT)');
   const cache = {};
-  return { combos: PLAN.requests.map((req) => combos(cache, req, 0, [], [])) };
+  return { combos: PLAN.requests.map((req) => answering(req, combos(cache, req, 0, [], []))) };
+}
+
+// A Django form view wants the CSRF token its own page hands out (cookie + form field): fetched
+// once per VU and route, as a lookup.
+const csrfTokens = {};
+function withCsrf(req, url, body, headers) {
+  if (!(url in csrfTokens)) {
+    const page = lookup(url, req.route);
+    const found = /name=["']csrfmiddlewaretoken["']\s+value=["']([^"']+)["']/.exec(page.body || '');
+    const jar = http.cookieJar().cookiesForURL(url);
+    csrfTokens[url] = found ? found[1] : ((jar.csrftoken || [])[0] || '');
+  }
+  const token = csrfTokens[url];
+  if (!token) return body;
+  headers['X-CSRFToken'] = token;
+  headers.Referer = url;
+  return `${body ? `${body}&` : ''}csrfmiddlewaretoken=${encodeURIComponent(token)}`;
 }
 
 export default function (data) {
@@ -107,9 +145,11 @@ export default function (data) {
   const values = choices[picks[index] % choices.length];
   const url = BASE + fill(req.route, req.params.map((p) => p.name), values) + query(req.query);
   sequence += 1;
-  const body = req.body === null ? null : req.body.split(PLAN.seqToken).join(`${RUN_TAG}${sequence}`);
+  let body = req.body === null ? null : req.body.split(PLAN.seqToken).join(`${RUN_TAG}${sequence}`);
+  const headers = headersFor(req, exec.scenario.name);
+  if (req.csrf) body = withCsrf(req, url, body, headers);
   const res = http.request(req.method, url, body, {
-    headers: headersFor(req, exec.scenario.name),
+    headers,
     tags: { name: req.route, kassi_endpoint: `${req.method} ${req.route}`, kassi_group: req.group },
     responseType: 'none',
     timeout: PLAN.requestTimeout,

@@ -62,6 +62,8 @@ class _Request:
     stage: Stage
     block: int
     has_body: bool
+    lookup: bool = False
+    """Sent with ``X-Kassi-Lookup`` (the load looking up ids or a CSRF token): relayed, never recorded."""
 
 
 def _body_excerpt(tap: BodyTap, head: Head, status: int) -> str:
@@ -210,6 +212,7 @@ class AccessLogProxy:
             stage=_STAGES.get((head.get(b"x-kassi-stage") or b"").lower(), ""),
             block=int(block) if block and block.lstrip(b"-").isdigit() else -1,
             has_body=is_chunked(head) or bool(content_length(head)),
+            lookup=head.get(b"x-kassi-lookup") is not None,
         )
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
@@ -339,6 +342,8 @@ class AccessLogProxy:
         self._events = []
 
     def _emit(self, req: _Request, status: int, bytes_out: int, error: str | None) -> None:
+        if req.lookup:
+            return
         if not self._events:
             asyncio.get_running_loop().call_later(HAND_OVER_S, self._hand_over)
         method, target, _ = req.head.start

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kassi_app.change import all_endpoints, changed_endpoints
+from kassi_app.change.request_shapes import route_shapes
 from kassi_app.config import ProjectSettings, RunRequest, RunSettings, resolve_settings
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput, InfrastructureError
@@ -24,6 +25,7 @@ from kassi_app.git import resolve_ref, show_file
 from kassi_app.hosts import check_url_allowed
 from kassi_app.judge import Verdict, inconclusive, judge_ab, judge_live
 from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
+from kassi_app.load.script import plan_requests
 from kassi_app.openapi import load_openapi, operations, parse_openapi
 from kassi_app.redact import redact
 from kassi_app.target import TargetSpec, checkout, start_target
@@ -36,6 +38,7 @@ from kassi_app.telemetry.spl import BlockWindow
 from kassi_app.telemetry.splunk_open import load_settings, open_splunk_store
 from kassi_app.workflow.context import RunContext, Side
 from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, Telemetry
+from kassi_app.workflow.reach import annotate, reach_dict, reach_of, unbuildable, unbuildable_note
 from kassi_app.workflow.record import build_record
 from kassi_app.workflow.runs import sealed_files
 
@@ -114,6 +117,7 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
         ev.endpoints = [c.endpoint for c in ev.changes.endpoints if c.change != "removed"]
         ev.openapi = _spec_openapi(repo, head, ev.spec.openapi_file)
         known = operations(ev.openapi) if ev.openapi else [r.endpoint for r in all_endpoints(repo, head)]
+        ev.shapes = route_shapes(repo, head)
     else:
         ev.openapi = load_openapi(req.openapi, req.allow_hosts) if req.openapi else None
         known = operations(ev.openapi) if ev.openapi else list(ev.endpoints)
@@ -130,6 +134,7 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
         "endpoints": [str(e) for e in ev.endpoints],
         "background": [str(e) for e in ev.background],
         "files": ev.changes.files,
+        "request_shapes": {str(ep): shape.source for ep, shape in sorted(ev.shapes.items())},
     }
 
 
@@ -137,7 +142,8 @@ def prepare_load(ctx: RunContext) -> dict[str, Any]:
     """Render the k6 script for the endpoints and background mix, and validate it with k6 inspect."""
     settings, ev = _settings(ctx), ctx.evidence
     profile = load_profile(settings)
-    plan = LoadPlan(ev.endpoints, ev.background, profile, ev.openapi)
+    plan = LoadPlan(ev.endpoints, ev.background, profile, ev.openapi, ev.shapes)
+    ev.unbuilt = unbuildable(plan_requests(plan), ev.endpoints)
     ev.script = ctx.run_dir / "load.js"
     ev.script.write_text(render_script(plan), encoding="utf-8")
     needs = validate_script(ev.script)
@@ -146,6 +152,7 @@ def prepare_load(ctx: RunContext) -> dict[str, Any]:
         "profile": settings.load.model_dump(),
         "block_duration_s": needs.total_duration_s,
         "max_vus": needs.max_vus,
+        "warnings": [unbuildable_note(ep) for ep in ev.unbuilt],
     }
 
 
@@ -187,10 +194,14 @@ def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
     timeout_s = block_s + profile.setup_timeout_s + K6_MARGIN_S
     new_blocks: list[BlockResult] = []
     script = ev.script
+    # Ids are looked up at the base service itself, not through a proxy: the same ids for both sides,
+    # checked to answer 2xx at base, and no lookup ever counted as load.
+    base = next((s for s in res.sides if s.variant == "base"), None)
+    lookup = {"LOOKUP_URL": f"http://{base.host}:{base.port}"} if base is not None else {}
 
     def k6(block: int, variant: Variant, base_url: str) -> K6Result:
         return run_segmented(
-            script, settings.segments, env={"BASE_URL": base_url, "KASSI_BLOCK": str(block)},
+            script, settings.segments, env={"BASE_URL": base_url, "KASSI_BLOCK": str(block), **lookup},
             workdir=ctx.run_dir / f"k6-block{block:02d}-{variant}", timeout_s=timeout_s,
         )
 
@@ -258,9 +269,14 @@ def judge(ctx: RunContext) -> dict[str, Any]:
         ev.verdict = judge_ab(events, ev.changes.endpoints, settings.judge, slo=settings.slo.to_slo())
     else:
         ev.verdict = judge_live(events, ev.endpoints, settings.judge, settings.slo.to_slo())
+    reach = reach_of(events, ev.endpoints)
+    ev.verdict, ev.reach_notes = annotate(ev.verdict, reach, ev.unbuilt)
+    ev.reach = reach_dict(reach)
     for route in ev.verdict.routes:
-        ctx.sink.route_result(ctx.run_id, route.to_dict())
-    return {"verdict_class": ev.verdict.cls, "reason": ev.verdict.reason}
+        share = ev.reach.get(f"{route.endpoint}")
+        ctx.sink.route_result(ctx.run_id, {**route.to_dict(), **({"2xx_share": share} if share else {})})
+    return {"verdict_class": ev.verdict.cls, "reason": ev.verdict.reason, "reach": ev.reach,
+            "warnings": ev.reach_notes}
 
 
 def explain(ctx: RunContext) -> dict[str, Any]:

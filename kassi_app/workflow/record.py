@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from kassi_app.explain import render_analysis
 from kassi_app.redact import redact
+from kassi_app.workflow.reach import unbuildable_note
 from kassi_app.workflow.sink import LedgerStatus
 
 if TYPE_CHECKING:
@@ -39,7 +40,9 @@ def build_record(ctx: RunContext, telemetry: dict[str, Any]) -> dict[str, Any]:
         "telemetry": telemetry,
         "verdict": verdict,
         "failure": str(ev.failure) if ev.failure else None,
-        "warnings": ev.warnings + ctx.sink.failures,
+        "reach": ev.reach,
+        "request_shapes": {str(ep): shape.to_json() for ep, shape in sorted(ev.shapes.items())},
+        "warnings": [unbuildable_note(ep) for ep in ev.unbuilt] + ev.warnings + ev.reach_notes + ctx.sink.failures,
         "timings_s": dict(ctx.timer.seconds),
         "ledger": {"path": str(ctx.run_dir / "ledger.jsonl")},
     }

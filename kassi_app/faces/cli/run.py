@@ -91,6 +91,9 @@ def render_human(record: dict[str, Any], console: Console) -> None:
                 table.add_row(variant, route, str(s["requests"]), str(s["2xx"]), str(s["429"]), str(s["5xx"]),
                               f"{s['p50_ms']:.1f}", f"{s['p95_ms']:.1f}", f"{s['p99_ms']:.1f}")
         console.print(table)
+    for endpoint, shares in (record.get("reach") or {}).items():
+        figures = ", ".join(f"{variant} {100 * share:.0f} %" for variant, share in shares.items())
+        console.print(f"2xx share {endpoint}: {figures}", highlight=False)
     for warning in record.get("warnings") or []:
         console.print(f"[yellow]warning: {warning}[/yellow]", highlight=False)
     verdict = record.get("verdict") or {}
