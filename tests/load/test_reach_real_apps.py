@@ -1,0 +1,186 @@
+"""Real apps, really served, loaded by real k6: today's load (an empty JSON object) answers 4xx and
+never runs the handler; the load built from the handler's own code reaches it.
+
+The apps are written the way their projects write them: the Flask tutorial's ``register`` view
+(``request.form``, a password hash, an INSERT), and a FastAPI endpoint taking a pydantic model with
+a nested model, an ``EmailStr``-free e-mail check and bounds (``Field(gt=0)``). Each counts the rows
+its handler wrote, which is the proof the handler's code ran, not just the framework's validation.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+import types
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kassi_app.change.analyse import tree_of
+from kassi_app.change.request_shapes import shapes_for
+from kassi_app.endpoint import Endpoint
+from kassi_app.load import LoadPlan, LoadProfile, render_script, run_k6
+from kassi_app.load.points import iter_points
+
+TINY = LoadProfile(low_vus=1, high_vus=2, low_duration_s=1, high_duration_s=1, graceful_stop_s=1)
+
+FLASK_REGISTER = '''
+import sqlite3
+import threading
+from flask import Flask, request
+from werkzeug.security import generate_password_hash
+
+app = Flask(__name__)
+db = sqlite3.connect(":memory:", check_same_thread=False)
+db.execute("CREATE TABLE user (id INTEGER PRIMARY KEY, username TEXT UNIQUE NOT NULL, password TEXT NOT NULL)")
+lock = threading.Lock()
+
+@app.route("/auth/register", methods=("GET", "POST"))
+def register():
+    if request.method == "POST":
+        username = request.form["username"]
+        password = request.form["password"]
+        error = None
+        if not username:
+            error = "Username is required."
+        elif not password:
+            error = "Password is required."
+        if error is None:
+            with lock:
+                try:
+                    db.execute("INSERT INTO user (username, password) VALUES (?, ?)",
+                               (username, generate_password_hash(password, method="pbkdf2:sha256:1000")))
+                except sqlite3.IntegrityError:
+                    return f"User {username} is already registered.", 409
+            return "registered", 201
+        return error, 400
+    return "<form method=post><input name=username><input name=password></form>"
+
+def rows():
+    with lock:
+        return db.execute("SELECT count(*) FROM user").fetchone()[0]
+'''
+
+FASTAPI_ORDERS = '''
+import threading
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+app = FastAPI()
+orders = []
+lock = threading.Lock()
+
+class Address(BaseModel):
+    city: str = Field(min_length=2)
+    zip: str
+
+class OrderIn(BaseModel):
+    sku: str = Field(..., min_length=3, examples=["SKU-001"])
+    quantity: int = Field(gt=0, le=50)
+    address: Address
+    gift: bool = False
+
+@app.post("/orders", status_code=201)
+def create_order(order: OrderIn):
+    with lock:
+        orders.append(order)
+    return {"id": len(orders)}
+
+def rows():
+    with lock:
+        return len(orders)
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _module(name: str, source: str) -> Iterator[types.ModuleType]:
+    """The app's source as an importable module (pydantic resolves a model's types by module name)."""
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    try:
+        exec(compile(source, f"{name}.py", "exec"), module.__dict__)
+        yield module
+    finally:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def flask_app() -> Iterator[tuple[str, types.ModuleType]]:
+    from werkzeug.serving import make_server
+
+    module = next(modules := _module("flaskr_app", FLASK_REGISTER))
+    server = make_server("127.0.0.1", 0, module.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", module
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        modules.close()
+
+
+@pytest.fixture
+def fastapi_app() -> Iterator[tuple[str, types.ModuleType]]:
+    import uvicorn
+
+    module = next(modules := _module("shop_app", FASTAPI_ORDERS))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(module.app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}", module
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        modules.close()
+
+
+def _statuses(tmp_path: Path, name: str, base_url: str, plan: LoadPlan) -> Counter[int]:
+    script = tmp_path / f"{name}.js"
+    script.write_text(render_script(plan))
+    result = run_k6(script, env={"BASE_URL": base_url, "KASSI_BLOCK": "0"}, workdir=tmp_path / name, timeout_s=90)
+    return Counter(int(p.tags["status"]) for p in iter_points(result.points_files[0], frozenset({"http_reqs"}))
+                   if p.tags.get("kassi_group") == "changed")
+
+
+def _reach(tmp_path: Path, source: str, endpoint: Endpoint, base_url: str,
+           rows: Callable[[], Any]) -> tuple[Counter[int], Counter[int]]:
+    files = {"app.py": source}
+    shapes = shapes_for([r.definition for r in tree_of(files).routes()], files)
+    assert endpoint in shapes
+    before = _statuses(tmp_path, "today", base_url, LoadPlan([endpoint], [], TINY))
+    assert rows() == 0  # today's load never got past the framework's validation
+    after = _statuses(tmp_path, "shaped", base_url, LoadPlan([endpoint], [], TINY, shapes=shapes))
+    assert rows() == after[201] > 0  # every 2xx is one row the handler wrote
+    return before, after
+
+
+def test_flask_register_form_is_reached(tmp_path: Path, flask_app: tuple[str, types.ModuleType]) -> None:
+    url, module = flask_app
+    before, after = _reach(tmp_path, FLASK_REGISTER, Endpoint("POST", "/auth/register"), url, module.rows)
+    assert set(before) == {400}  # request.form["username"] on a JSON body: BadRequestKeyError
+    assert set(after) == {201}  # a unique username per request: never a 409 storm
+
+
+def test_fastapi_pydantic_body_is_reached(tmp_path: Path, fastapi_app: tuple[str, types.ModuleType]) -> None:
+    url, module = fastapi_app
+    before, after = _reach(tmp_path, FASTAPI_ORDERS, Endpoint("POST", "/orders"), url, module.rows)
+    assert set(before) == {422}  # pydantic rejects the empty object
+    assert set(after) == {201}
