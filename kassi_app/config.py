@@ -121,6 +121,9 @@ class RunRequest(BaseModel):
         "proxy", description="live: read the server side from kassi's proxy, or from the service's own logs in Splunk"
     )
     splunk_config: str | None = Field(None, description="live + splunk: the Splunk settings file (TOML)")
+    traffic: str | None = Field(
+        None, description="a HAR or access-log file: replay its requests of the changed routes (secrets dropped)"
+    )
 
     @property
     def repo_path(self) -> Path | None:

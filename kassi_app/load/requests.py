@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from kassi_app.change.shapes import RequestShape
 from kassi_app.endpoint import Endpoint
 from kassi_app.load.samples import JsonValue, SchemaResolver
+from kassi_app.load.traffic import Recorded, spread
 
 _PARAM = re.compile(r"\{([^}/]+)\}")
 _JSON_TYPES = ("application/json", "application/problem+json")
@@ -49,6 +50,8 @@ class RequestSpec:
     """Where the shape came from: "spec", or the handler kassi read (``register() reads``)."""
     csrf: bool = False
     """Fetch the form page first and send its CSRF token (a Django form view)."""
+    replay: tuple[Recorded, ...] = ()
+    """Recorded requests to send instead of the built one, in turn (``--traffic``)."""
 
     def to_json(self) -> dict[str, JsonValue]:
         """The shape the k6 runtime reads (see runtime.js)."""
@@ -63,6 +66,7 @@ class RequestSpec:
             "body": self.body,
             "contentType": self.content_type,
             "csrf": self.csrf,
+            "replay": [r.to_json() for r in self.replay],
         }
 
 
@@ -157,8 +161,10 @@ def collection_for(prefix: str, index: SpecIndex, declared: Sequence[Endpoint]) 
 
 
 def build_request(index: SpecIndex, endpoint: Endpoint, group: str, weight: float,
-                  shape: RequestShape | None = None, declared: Sequence[Endpoint] = ()) -> RequestSpec:
-    """One request shape: the spec's operation first, else the shape read from the handler's code."""
+                  shape: RequestShape | None = None, declared: Sequence[Endpoint] = (),
+                  recorded: Sequence[Recorded] = ()) -> RequestSpec:
+    """One request shape: the spec's operation first, else the shape read from the handler's code;
+    ``recorded`` requests, when given, are what is sent (with the built body where they have none)."""
     template, op, params = index.operation(endpoint)
     shape = None if op else shape  # a spec operation is the author's word; the code reading is the fallback
     by_name = {str(p["name"]): p for p in params if p.get("in") == "path"}
@@ -187,10 +193,12 @@ def build_request(index: SpecIndex, endpoint: Endpoint, group: str, weight: floa
             body_known = True
     if body is None and endpoint.method in _BODY_METHODS and not op:
         body, content_type = "{}", "application/json"  # nothing known: an empty JSON object beats no body
+    replay = tuple(r.filled(body, content_type) for r in spread(recorded))
     return RequestSpec(endpoint, group, weight, tuple(path_params), query, headers, body, content_type,
-                       body_known or endpoint.method not in _BODY_METHODS,
+                       body_known or endpoint.method not in _BODY_METHODS or (
+                           bool(replay) and all(r.body is not None for r in replay)),
                        shape.source if shape is not None else ("spec" if op else None),
-                       shape is not None and shape.csrf)
+                       shape is not None and shape.csrf, replay)
 
 
 def _encode(value: JsonValue, encoding: str | None) -> tuple[str, str]:

@@ -143,10 +143,15 @@ export default function (data) {
   const choices = data.combos[index];
   picks[index] = (picks[index] === undefined ? __VU : picks[index] + 1);
   const values = choices[picks[index] % choices.length];
-  const url = BASE + fill(req.route, req.params.map((p) => p.name), values) + query(req.query);
+  // Recorded traffic (--traffic): its requests in turn, as recorded (secrets already dropped).
+  const recorded = req.replay.length ? req.replay[picks[index] % req.replay.length] : null;
+  const url = recorded ? BASE + recorded.url
+    : BASE + fill(req.route, req.params.map((p) => p.name), values) + query(req.query);
   sequence += 1;
-  let body = req.body === null ? null : req.body.split(PLAN.seqToken).join(`${RUN_TAG}${sequence}`);
-  const headers = headersFor(req, exec.scenario.name);
+  const template = recorded ? recorded.body : req.body;
+  let body = template === null ? null : template.split(PLAN.seqToken).join(`${RUN_TAG}${sequence}`);
+  const headers = headersFor(recorded ? Object.assign({}, req, { contentType: recorded.contentType }) : req,
+    exec.scenario.name);
   if (req.csrf) body = withCsrf(req, url, body, headers);
   const res = http.request(req.method, url, body, {
     headers,

@@ -58,7 +58,8 @@ def plan_requests(plan: LoadPlan) -> list[RequestSpec]:
     """The concrete request of every endpoint of ``plan``, in its weighted order."""
     index = SpecIndex(plan.openapi)
     declared = [*plan.endpoints, *plan.background]
-    return [build_request(index, endpoint, group, weight, plan.shapes.get(endpoint), declared)
+    return [build_request(index, endpoint, group, weight, plan.shapes.get(endpoint), declared,
+                          plan.replay.get(endpoint, ()))
             for endpoint, group, weight in plan.weighted()]
 
 

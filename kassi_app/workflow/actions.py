@@ -26,6 +26,7 @@ from kassi_app.hosts import check_url_allowed
 from kassi_app.judge import Verdict, inconclusive, judge_ab, judge_live
 from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.load.script import plan_requests
+from kassi_app.load.traffic import read_traffic, replay_for
 from kassi_app.openapi import load_openapi, operations, parse_openapi
 from kassi_app.redact import redact
 from kassi_app.target import TargetSpec, checkout, start_target
@@ -129,12 +130,15 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
     ev.background = [e for e in known if e not in ev.endpoints]
     if not ev.endpoints and not ev.background:
         raise BadInput("nothing to load: the change touches no endpoint and the service lists none")
+    if req.traffic:
+        ev.replay = replay_for(read_traffic(Path(req.traffic)), ev.endpoints)
     return {
         "changed": [c.to_json() for c in ev.changes.endpoints],
         "endpoints": [str(e) for e in ev.endpoints],
         "background": [str(e) for e in ev.background],
         "files": ev.changes.files,
         "request_shapes": {str(ep): shape.source for ep, shape in sorted(ev.shapes.items())},
+        "replay": {str(ep): len(recorded) for ep, recorded in sorted(ev.replay.items())},
     }
 
 
@@ -142,7 +146,7 @@ def prepare_load(ctx: RunContext) -> dict[str, Any]:
     """Render the k6 script for the endpoints and background mix, and validate it with k6 inspect."""
     settings, ev = _settings(ctx), ctx.evidence
     profile = load_profile(settings)
-    plan = LoadPlan(ev.endpoints, ev.background, profile, ev.openapi, ev.shapes)
+    plan = LoadPlan(ev.endpoints, ev.background, profile, ev.openapi, ev.shapes, ev.replay)
     ev.unbuilt = unbuildable(plan_requests(plan), ev.endpoints)
     ev.script = ctx.run_dir / "load.js"
     ev.script.write_text(render_script(plan), encoding="utf-8")

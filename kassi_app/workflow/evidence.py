@@ -18,6 +18,7 @@ from kassi_app.errors import KassiError
 from kassi_app.events import LogEvent, Variant
 from kassi_app.judge import Verdict
 from kassi_app.load import K6Result
+from kassi_app.load.traffic import Recorded
 from kassi_app.target import TargetSpec
 from kassi_app.telemetry.queries import RouteStats
 from kassi_app.telemetry.splunk_settings import SplunkSettings
@@ -90,6 +91,8 @@ class RunEvidence:
     background: list[Endpoint] = field(default_factory=list)
     shapes: dict[Endpoint, RequestShape] = field(default_factory=dict)
     """Request shapes read from the handlers' code (A/B runs)."""
+    replay: dict[Endpoint, list[Recorded]] = field(default_factory=dict)
+    """Recorded requests of the changed endpoints (``--traffic``), secrets dropped."""
     script: Path | None = None
     unbuilt: list[Endpoint] = field(default_factory=list)
     """Changed body routes the load plan has no valid body for ("POST /x: no valid body known")."""

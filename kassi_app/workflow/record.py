@@ -41,6 +41,7 @@ def build_record(ctx: RunContext, telemetry: dict[str, Any]) -> dict[str, Any]:
         "verdict": verdict,
         "failure": str(ev.failure) if ev.failure else None,
         "reach": ev.reach,
+        "replay": {str(ep): len(recorded) for ep, recorded in sorted(ev.replay.items())},
         "request_shapes": {str(ep): shape.to_json() for ep, shape in sorted(ev.shapes.items())},
         "warnings": [unbuildable_note(ep) for ep in ev.unbuilt] + ev.warnings + ev.reach_notes + ctx.sink.failures,
         "timings_s": dict(ctx.timer.seconds),
@@ -68,4 +69,5 @@ def _request_facts(ctx: RunContext) -> dict[str, Any]:
         "endpoints": list(req.endpoints),
         "label": req.label,
         "telemetry": req.telemetry,
+        "traffic": req.traffic,
     }

@@ -128,6 +128,9 @@ def run(
     splunk_config: Annotated[Path | None, typer.Option(
         help="With --telemetry splunk: its TOML settings file (default $KASSI_HOME/splunk.toml).")
     ] = None,
+    traffic: Annotated[Path | None, typer.Option(
+        help="Replay the changed routes' requests recorded in this HAR or common/combined access-log file "
+             "(secrets dropped).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     report: Annotated[str | None, typer.Option(
         help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")] = None,
@@ -155,6 +158,7 @@ def run(
         label="cli",
         telemetry=telemetry.value,
         splunk_config=str(splunk_config.expanduser().resolve()) if splunk_config else None,
+        traffic=str(traffic.expanduser().resolve()) if traffic else None,
     )
     raise typer.Exit(execute(request, as_json, reports=report_formats(report)).exit_code)
 
