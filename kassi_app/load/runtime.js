@@ -120,20 +120,22 @@ export function setup() {
 }
 
 // A Django form view wants the CSRF token its own page hands out (cookie + form field): fetched
-// once per VU and route, as a lookup.
+// once per VU and route, as a lookup. k6 empties a VU's cookie jar every iteration, so the cookie
+// is kept here and sent with each POST.
 const csrfTokens = {};
-function withCsrf(req, url, body, headers) {
+function withCsrf(req, url, body, headers, params) {
   if (!(url in csrfTokens)) {
     const page = lookup(url, req.route);
     const found = /name=["']csrfmiddlewaretoken["']\s+value=["']([^"']+)["']/.exec(page.body || '');
-    const jar = http.cookieJar().cookiesForURL(url);
-    csrfTokens[url] = found ? found[1] : ((jar.csrftoken || [])[0] || '');
+    const cookie = ((page.cookies || {}).csrftoken || [])[0];
+    csrfTokens[url] = { field: found ? found[1] : (cookie ? cookie.value : ''), cookie: cookie ? cookie.value : '' };
   }
   const token = csrfTokens[url];
-  if (!token) return body;
-  headers['X-CSRFToken'] = token;
+  if (!token.field) return body;
+  headers['X-CSRFToken'] = token.field;
   headers.Referer = url;
-  return `${body ? `${body}&` : ''}csrfmiddlewaretoken=${encodeURIComponent(token)}`;
+  if (token.cookie) params.cookies = { csrftoken: token.cookie };
+  return `${body ? `${body}&` : ''}csrfmiddlewaretoken=${encodeURIComponent(token.field)}`;
 }
 
 export default function (data) {
@@ -152,13 +154,14 @@ export default function (data) {
   let body = template === null ? null : template.split(PLAN.seqToken).join(`${RUN_TAG}${sequence}`);
   const headers = headersFor(recorded ? Object.assign({}, req, { contentType: recorded.contentType }) : req,
     exec.scenario.name);
-  if (req.csrf) body = withCsrf(req, url, body, headers);
-  const res = http.request(req.method, url, body, {
+  const params = {
     headers,
     tags: { name: req.route, kassi_endpoint: `${req.method} ${req.route}`, kassi_group: req.group },
     responseType: 'none',
     timeout: PLAN.requestTimeout,
-  });
+  };
+  if (req.csrf) body = withCsrf(req, url, body, headers, params);
+  const res = http.request(req.method, url, body, params);
   check(res, { [`${req.method} ${req.route} status < 500`]: (r) => r.status > 0 && r.status < 500 });
   if (PLAN.thinkTime > 0) sleep(PLAN.thinkTime);
 }

@@ -16,8 +16,10 @@ import time
 import types
 from collections import Counter
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -162,7 +164,11 @@ def _statuses(tmp_path: Path, name: str, base_url: str, plan: LoadPlan) -> Count
 
 def _reach(tmp_path: Path, source: str, endpoint: Endpoint, base_url: str,
            rows: Callable[[], Any]) -> tuple[Counter[int], Counter[int]]:
-    files = {"app.py": source}
+    return _reach_with(tmp_path, {"app.py": source}, endpoint, base_url, rows)
+
+
+def _reach_with(tmp_path: Path, files: dict[str, str], endpoint: Endpoint, base_url: str,
+                rows: Callable[[], Any]) -> tuple[Counter[int], Counter[int]]:
     shapes = shapes_for([r.definition for r in tree_of(files).routes()], files)
     assert endpoint in shapes
     before = _statuses(tmp_path, "today", base_url, LoadPlan([endpoint], [], TINY))
@@ -184,3 +190,78 @@ def test_fastapi_pydantic_body_is_reached(tmp_path: Path, fastapi_app: tuple[str
     before, after = _reach(tmp_path, FASTAPI_ORDERS, Endpoint("POST", "/orders"), url, module.rows)
     assert set(before) == {422}  # pydantic rejects the empty object
     assert set(after) == {201}
+
+
+DJANGO_URLS = '''
+from django.urls import path
+from . import views
+
+urlpatterns = [path('author/create/', views.author_create, name='author-create')]
+'''
+
+DJANGO_VIEWS = '''
+from django import forms
+from django.shortcuts import render
+
+class AuthorForm(forms.Form):
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100)
+    date_of_birth = forms.DateField(required=False)
+
+def author_create(request):
+    if request.method == 'POST':
+        form = AuthorForm(request.POST)
+        if form.is_valid():
+            return render(request, 'created.html', status=201)
+    return render(request, 'author_form.html', {'form': AuthorForm()})
+'''
+
+
+class _DjangoCsrfStandIn(BaseHTTPRequestHandler):
+    """Stands in for Django's CsrfViewMiddleware in front of ``author_create`` (Django is not installed
+    here): the form page sets the ``csrftoken`` cookie and the hidden ``csrfmiddlewaretoken`` input; a
+    POST without a token matching the cookie is a 403, as Django documents; a valid form is a 201."""
+
+    created: ClassVar[list[dict[str, list[str]]]] = []
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+    def do_GET(self) -> None:
+        page = b'<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="tok123">' \
+               b'<input name="first_name"></form>'
+        self.send_response(200)
+        self.send_header("Set-Cookie", "csrftoken=tok123; Path=/; SameSite=Lax")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def do_POST(self) -> None:
+        form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+        cookie = self.headers.get("Cookie") or ""
+        token_ok = "csrftoken=tok123" in cookie and form.get("csrfmiddlewaretoken") == ["tok123"]
+        valid = token_ok and form.get("first_name") and form.get("last_name")
+        if valid:
+            type(self).created.append(form)
+        self.send_response(201 if valid else 403 if not token_ok else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_django_form_posts_with_the_csrf_token_its_page_hands_out(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _DjangoCsrfStandIn)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        files = {"catalog/urls.py": DJANGO_URLS, "catalog/views.py": DJANGO_VIEWS}
+        before, after = _reach_with(tmp_path, files, Endpoint("POST", "/author/create/"), url,
+                                    lambda: len(_DjangoCsrfStandIn.created))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert set(before) == {403}  # no token: Django's CSRF failure
+    assert set(after) == {201}
+    assert all(f["date_of_birth"] == ["2024-01-15"] for f in _DjangoCsrfStandIn.created)
