@@ -69,7 +69,7 @@ def express_app(tmp_path: Path, express_modules: Path) -> Iterator[str]:
         port = s.getsockname()[1]
     proc = subprocess.Popen(["node", str(tmp_path / "server.js")],
                             env={**os.environ, "PORT": str(port), "NODE_PATH": str(express_modules)},
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     try:
