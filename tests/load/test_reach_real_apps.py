@@ -16,6 +16,7 @@ import time
 import types
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -105,6 +106,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
 def _module(name: str, source: str) -> Iterator[types.ModuleType]:
     """The app's source as an importable module (pydantic resolves a model's types by module name)."""
     module = types.ModuleType(name)
@@ -120,38 +122,36 @@ def _module(name: str, source: str) -> Iterator[types.ModuleType]:
 def flask_app() -> Iterator[tuple[str, types.ModuleType]]:
     from werkzeug.serving import make_server
 
-    module = next(modules := _module("flaskr_app", FLASK_REGISTER))
-    server = make_server("127.0.0.1", 0, module.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", module
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        modules.close()
+    with _module("flaskr_app", FLASK_REGISTER) as module:
+        server = make_server("127.0.0.1", 0, module.app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}", module
+        finally:
+            server.shutdown()
+            thread.join(timeout=5)
 
 
 @pytest.fixture
 def fastapi_app() -> Iterator[tuple[str, types.ModuleType]]:
     import uvicorn
 
-    module = next(modules := _module("shop_app", FASTAPI_ORDERS))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(module.app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", module
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        modules.close()
+    with _module("shop_app", FASTAPI_ORDERS) as module:
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(module.app, host="127.0.0.1", port=port, log_level="warning",
+                                               lifespan="off"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        try:
+            while not server.started:
+                assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+                time.sleep(0.02)
+            yield f"http://127.0.0.1:{port}", module
+        finally:
+            server.should_exit = True
+            thread.join(timeout=5)
 
 
 def _statuses(tmp_path: Path, name: str, base_url: str, plan: LoadPlan) -> Counter[int]:
