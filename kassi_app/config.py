@@ -127,6 +127,9 @@ class RunRequest(BaseModel):
     fix_budget_s: float = Field(
         600.0, description="A/B with fix: seconds the fix's experiments (localisation, bisection) may take"
     )
+    traffic: str | None = Field(
+        None, description="a HAR or access-log file: replay its requests of the changed routes (secrets dropped)"
+    )
 
     @property
     def repo_path(self) -> Path | None:

@@ -77,6 +77,8 @@ class _Request:
     block: int
     has_body: bool
     request_id: str | None
+    lookup: bool = False
+    """Sent with ``X-Kassi-Lookup`` (the load looking up ids or a CSRF token): relayed, never recorded."""
 
 
 async def _reject(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reason: str) -> None:
@@ -254,6 +256,7 @@ class AccessLogProxy:
             block=int(block) if block is not None else -1,
             has_body=is_chunked(head) or bool(content_length(head)),
             request_id=request_id[:REQUEST_ID_MAX].decode("latin-1") if request_id else None,
+            lookup=head.get(b"x-kassi-lookup") is not None,
         )
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
@@ -403,6 +406,8 @@ class AccessLogProxy:
         self._events = []
 
     def _emit(self, req: _Request, status: int, bytes_out: int, error: str | None) -> None:
+        if req.lookup:
+            return
         if not self._events:
             asyncio.get_running_loop().call_later(HAND_OVER_S, self._hand_over)
         method, target, _ = req.head.start

@@ -14,16 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from kassi_app.change import all_endpoints, changed_endpoints
+from kassi_app.change.request_shapes import route_shapes
 from kassi_app.config import ProjectSettings, RunRequest, RunSettings, resolve_settings
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.events import AccessEvent, Variant
 from kassi_app.explain import explain_verdict, render_analysis
 from kassi_app.git import resolve_ref, show_file
-from kassi_app.hosts import check_target_url
+from kassi_app.hosts import check_target_url, origin_url
 from kassi_app.inputs import MAX_INPUT_BYTES
 from kassi_app.judge import Verdict, inconclusive, judge_ab, judge_live
 from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
+from kassi_app.load.script import plan_requests
+from kassi_app.load.traffic import read_traffic, replay_for
 from kassi_app.openapi import load_openapi, operations, parse_openapi
 from kassi_app.redact import redact, redact_text
 from kassi_app.target import TargetSpec, checkout, start_target
@@ -36,6 +39,7 @@ from kassi_app.telemetry.spl import BlockWindow
 from kassi_app.telemetry.splunk_open import load_settings, open_splunk_store
 from kassi_app.workflow.context import RunContext, Side
 from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, RunEvidence, Telemetry
+from kassi_app.workflow.reach import annotate, reach_dict, reach_of, unbuildable, unbuildable_note
 from kassi_app.workflow.record import build_record, full_analysis
 from kassi_app.workflow.runs import sealed_files
 
@@ -111,6 +115,7 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
         ev.endpoints = _loadable(ev, [c.endpoint for c in ev.changes.endpoints if c.change != "removed"])
         ev.openapi = _spec_openapi(repo, head, ev.spec.openapi_file)
         known = operations(ev.openapi) if ev.openapi else _loadable(ev, [r.endpoint for r in all_endpoints(repo, head)])
+        ev.shapes = route_shapes(repo, head)
     else:
         ev.openapi = load_openapi(req.openapi, req.allow_hosts) if req.openapi else None
         known = operations(ev.openapi) if ev.openapi else list(ev.endpoints)
@@ -122,11 +127,15 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
     ev.background = [e for e in known if e not in ev.endpoints]
     if not ev.endpoints and not ev.background:
         raise BadInput("nothing to load: the change touches no endpoint and the service lists none")
+    if req.traffic:
+        ev.replay = replay_for(read_traffic(Path(req.traffic)), ev.endpoints)
     return {
         "changed": [c.to_json() for c in ev.changes.endpoints],
         "endpoints": [str(e) for e in ev.endpoints],
         "background": [str(e) for e in ev.background],
         "files": ev.changes.files,
+        "request_shapes": {str(ep): shape.source for ep, shape in sorted(ev.shapes.items())},
+        "replay": {str(ep): len(recorded) for ep, recorded in sorted(ev.replay.items())},
     }
 
 
@@ -148,7 +157,8 @@ def prepare_load(ctx: RunContext) -> dict[str, Any]:
     """Render the k6 script for the endpoints and background mix, and validate it with k6 inspect."""
     settings, ev = _settings(ctx), ctx.evidence
     profile = load_profile(settings)
-    plan = LoadPlan(ev.endpoints, ev.background, profile, ev.openapi)
+    plan = LoadPlan(ev.endpoints, ev.background, profile, ev.openapi, ev.shapes, ev.replay)
+    ev.unbuilt = unbuildable(plan_requests(plan), ev.endpoints)
     ev.script = ctx.run_dir / "load.js"
     ev.script.write_text(render_script(plan), encoding="utf-8")
     needs = validate_script(ev.script)
@@ -157,6 +167,7 @@ def prepare_load(ctx: RunContext) -> dict[str, Any]:
         "profile": settings.load.model_dump(),
         "block_duration_s": needs.total_duration_s,
         "max_vus": needs.max_vus,
+        "warnings": [unbuildable_note(ep) for ep in ev.unbuilt],
     }
 
 
@@ -211,10 +222,14 @@ def drive_rounds(
     timeout_s = block_s + profile.setup_timeout_s + K6_MARGIN_S
     new_blocks: list[BlockResult] = []
     script = ev.script
+    # Ids are looked up at the base service itself, not through a proxy: the same ids for both sides,
+    # checked to answer 2xx at base, and no lookup ever counted as load.
+    base = next((s for s in res.sides if s.variant == "base"), None)
+    lookup = {"LOOKUP_URL": origin_url(base.host, base.port)} if base is not None else {}
 
     def k6(block: int, variant: Variant, base_url: str) -> K6Result:
         return run_segmented(
-            script, settings.segments, env={"BASE_URL": base_url, "KASSI_BLOCK": str(block)},
+            script, settings.segments, env={"BASE_URL": base_url, "KASSI_BLOCK": str(block), **lookup},
             workdir=ctx.run_dir / f"k6-{tag}block{block:02d}-{variant}", timeout_s=timeout_s,
         )
 
@@ -284,9 +299,14 @@ def judge(ctx: RunContext) -> dict[str, Any]:
         ev.verdict = judge_ab(events, changed, settings.judge, slo=settings.slo.to_slo())
     else:
         ev.verdict = judge_live(events, ev.endpoints, settings.judge, settings.slo.to_slo())
+    reach = reach_of(events, ev.endpoints)
+    ev.verdict, ev.reach_notes = annotate(ev.verdict, reach, ev.unbuilt)
+    ev.reach = reach_dict(reach)
     for route in ev.verdict.routes:
-        ctx.sink.route_result(ctx.run_id, route.to_dict())
-    return {"verdict_class": ev.verdict.cls, "reason": ev.verdict.reason}
+        share = ev.reach.get(f"{route.endpoint}")
+        ctx.sink.route_result(ctx.run_id, {**route.to_dict(), **({"2xx_share": share} if share else {})})
+    return {"verdict_class": ev.verdict.cls, "reason": ev.verdict.reason, "reach": ev.reach,
+            "warnings": ev.reach_notes}
 
 
 def explain(ctx: RunContext) -> dict[str, Any]:

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from kassi_app.change import ChangeSet
+from kassi_app.change.shapes import RequestShape
 from kassi_app.config import RunRequest, RunSettings
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import KassiError
 from kassi_app.events import LogEvent, Variant
 from kassi_app.judge import Verdict
 from kassi_app.load import K6Result
+from kassi_app.load.traffic import Recorded
 from kassi_app.remedy import Remedy
 from kassi_app.target import TargetSpec
 from kassi_app.telemetry.queries import RouteStats
@@ -88,13 +90,23 @@ class RunEvidence:
     changes: ChangeSet = field(default_factory=lambda: ChangeSet([], [], []))
     endpoints: list[Endpoint] = field(default_factory=list)
     background: list[Endpoint] = field(default_factory=list)
+    shapes: dict[Endpoint, RequestShape] = field(default_factory=dict)
+    """Request shapes read from the handlers' code (A/B runs)."""
+    replay: dict[Endpoint, list[Recorded]] = field(default_factory=dict)
+    """Recorded requests of the changed endpoints (``--traffic``), secrets dropped."""
     script: Path | None = None
+    unbuilt: list[Endpoint] = field(default_factory=list)
+    """Changed body routes the load plan has no valid body for ("POST /x: no valid body known")."""
     blocks: list[BlockResult] = field(default_factory=list)
     logs: list[LogEvent] = field(default_factory=list)
     telemetry: Telemetry = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     refused: list[Endpoint] = field(default_factory=list)
     """Endpoints read from the repo's code whose route is not a plain path: neither loaded nor judged."""
+    reach: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Changed route -> variant -> share of its requests that answered 2xx (set by judge)."""
+    reach_notes: list[str] = field(default_factory=list)
+    """Changed routes whose own code the load did not reach (set by judge)."""
     verdict: Verdict | None = None
     failure: KassiError | None = None
     remedy: Remedy | None = None

@@ -15,6 +15,7 @@ from kassi_app.redact import redact
 from kassi_app.remedy import Remedy, fix_section
 from kassi_app.telemetry.join import gap_summary, pair_requests
 from kassi_app.telemetry.queries import AccessEventsQuery
+from kassi_app.workflow.reach import unbuildable_note
 from kassi_app.workflow.sink import LedgerStatus
 
 if TYPE_CHECKING:
@@ -47,7 +48,10 @@ def build_record(ctx: RunContext, telemetry: dict[str, Any]) -> dict[str, Any]:
         "verdict": verdict,
         "failure": str(ev.failure) if ev.failure else None,
         "remedy": ev.remedy.to_dict() if ev.remedy else {"error": ev.remedy_error} if ev.remedy_error else None,
-        "warnings": ev.warnings + ctx.sink.failures,
+        "reach": ev.reach,
+        "replay": {str(ep): len(recorded) for ep, recorded in sorted(ev.replay.items())},
+        "request_shapes": {str(ep): shape.to_json() for ep, shape in sorted(ev.shapes.items())},
+        "warnings": [unbuildable_note(ep) for ep in ev.unbuilt] + ev.warnings + ev.reach_notes + ctx.sink.failures,
         "timings_s": dict(ctx.timer.seconds),
         "ledger": {"path": str(ctx.run_dir / "ledger.jsonl")},
     }
@@ -89,4 +93,5 @@ def _request_facts(ctx: RunContext) -> dict[str, Any]:
         "endpoints": list(req.endpoints),
         "label": req.label,
         "telemetry": req.telemetry,
+        "traffic": req.traffic,
     }

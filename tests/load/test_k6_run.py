@@ -49,10 +49,14 @@ def test_script_validates_runs_and_hits_every_endpoint_as_planned(tmp_path: Path
     seen = service.recorder.snapshot()
     assert result.exit_code == 0 and not result.thresholds_crossed
     assert result.requests == len(seen)  # k6's count is what the service received
-    load = [s for s in seen if s.headers["x-kassi-stage"] != "setup"]
-    setup = [s for s in seen if s.headers["x-kassi-stage"] == "setup"]
-    assert {s.path for s in setup} == {"/api/owners", "/api/owners/7/pets", "/api/owners/9/pets"}
-    assert all(s.headers["x-kassi-block"] == "4" for s in seen)
+    load = [s for s in seen if "x-kassi-lookup" not in s.headers]
+    lookups = [s for s in seen if "x-kassi-lookup" in s.headers]
+    collections = {"/api/owners", "/api/owners/7/pets", "/api/owners/9/pets"}
+    assert collections <= {s.path for s in lookups}
+    # every id the load uses was first checked to answer 2xx (the probes), as a lookup too
+    assert {"/api/owners/7", "/api/owners/9"} <= {s.path for s in lookups}
+    assert all("x-kassi-block" not in s.headers for s in lookups)  # a lookup is never a block's load
+    assert all(s.headers["x-kassi-block"] == "4" for s in load)
     hits = Counter((s.headers["x-kassi-route"], s.headers["x-kassi-stage"]) for s in load)
     for endpoint in CHANGED + BACKGROUND:
         assert hits[(endpoint.route, "low")] > 0 and hits[(endpoint.route, "high")] > 0, endpoint
@@ -84,7 +88,7 @@ def test_script_validates_runs_and_hits_every_endpoint_as_planned(tmp_path: Path
     durations = [p for p in iter_points(result.points_file, frozenset({"http_req_duration"}))]
     assert {p.tags["name"] for p in durations} >= {e.route for e in CHANGED + BACKGROUND}
     assert {p.tags.get("scenario") for p in durations} >= {"low", "high"}
-    assert {p.tags["kassi_group"] for p in durations} == {"changed", "background", "setup"}
+    assert {p.tags["kassi_group"] for p in durations} == {"changed", "background", "lookup"}
 
 
 def test_two_segments_split_the_same_load_and_merge(tmp_path: Path, service: Service) -> None:

@@ -200,3 +200,19 @@ def test_garbage_request_is_answered_400_and_closed(proxied: tuple[int, Collecte
         assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
     proxy.stop()
     assert sink.events == []
+
+
+def test_a_lookup_is_relayed_but_never_recorded(proxied: tuple[int, Collected, AccessLogProxy]) -> None:
+    """The load's id and CSRF-token lookups (``X-Kassi-Lookup``) are not load: no event, so no
+    lookup is ever counted as a measured route."""
+    port, sink, proxy = proxied
+    conn = _conn(port)
+    conn.request("GET", "/items/7", headers={"X-Kassi-Lookup": "1", "X-Kassi-Route": "/items"})
+    resp = conn.getresponse()
+    seen = json.loads(resp.read())
+    assert resp.status == 200 and seen["path"] == "/items/7"
+    assert not any(h.startswith("x-kassi-") for h in seen["headers"])
+    conn.request("GET", "/items/8", headers={"X-Kassi-Block": "1"})
+    conn.getresponse().read()
+    proxy.stop()
+    assert [e.uri_path for e in sink.events] == ["/items/8"]

@@ -52,6 +52,10 @@ def test_write_lock_demo_is_a_regression_with_its_root_cause(kassi: Kassi, tmp_p
     assert record["telemetry"]["head"]["/api/loans"]["5xx"] > 0
     assert record["telemetry"]["base"]["/api/loans"]["5xx"] == 0
     assert record["load"]["base"]["requests"] > 0 and record["load"]["head"]["requests"] > 0
+    # the load reached the changed handler: most loans answered 2xx at base (the 2xx share the CLI prints)
+    loans = record["reach"]["POST /api/loans"]
+    assert loans["base"] > 0.9 and loans["head"] < loans["base"]
+    assert not any("was not reached" in w for w in record["warnings"])
     for section in ("## Summary", "## Affected endpoints", "## Root cause", "## Evidence", "## Recommendation"):
         assert section in verdict["analysis"]
     _assert_sealed_and_clean(kassi, record, repo)

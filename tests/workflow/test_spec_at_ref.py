@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from kassi_app.workflow.request import RunRequest
-from kassi_app.workflow.session import RunSession
 from kassi_cli import Kassi
 
+from kassi_app.config import RunRequest
 from kassi_app.errors import BadInput
+from kassi_app.workflow import actions
+from kassi_app.workflow.context import RunContext
 
 GOOD = '[target]\nstart = "{python} app.py {port}"\n'
 
@@ -42,18 +43,19 @@ def repo_with(tmp_path: Path, base_toml: str | None, head_toml: str | None) -> P
 
 @pytest.fixture
 def begin(tmp_path: Path) -> Iterator[Callable[[Path], dict[str, object]]]:
-    session = RunSession(home=tmp_path / "home")
+    ctx = RunContext(home=tmp_path / "home")
 
     def run(repo: Path) -> dict[str, object]:
-        return session.begin(RunRequest(mode="ab", repo=repo, base="base", head="head"))
+        return actions.begin(ctx, RunRequest(mode="ab", repo=str(repo), base="base", head="head"))
 
     yield run
-    session.close()
+    ctx.resources.close()
+    ctx.resources.store.close()
 
 
 @pytest.mark.parametrize(("head_toml", "message"), [
     (None, "no kassi.toml at head in"),
-    ('[target\nstart = "x"\n', "kassi.toml at head is not valid TOML"),
+    ('[target\nstart = "x"\n', "kassi.toml at head: cannot read: not valid TOML"),
     ('[target]\nstart = "{python} app.py {port}"\nhealth = 5\n', "target.health"),
     ('[target]\nstart = "{python} app.py {nope}"\n', "unknown placeholder {nope}"),
 ])
@@ -77,5 +79,5 @@ def test_the_cli_refuses_it_before_any_load(kassi: Kassi, tmp_path: Path) -> Non
     repo = repo_with(tmp_path, GOOD, '[target\n')
     code, record, stderr = kassi.run_json("--repo", str(repo), "--base", "base", "--head", "head")
     assert code == 2, stderr
-    assert "kassi.toml at head is not valid TOML" in record["verdict"]["reason"]
+    assert "kassi.toml at head: cannot read: not valid TOML" in record["verdict"]["reason"]
     assert record["load"] == {} and record["ledger"]["sealed"] is True

@@ -113,6 +113,9 @@ def render_human(record: dict[str, Any], console: Console) -> None:
                 table.add_row(variant, route, str(s["requests"]), str(s["2xx"]), str(s["429"]), str(s["5xx"]),
                               f"{s['p50_ms']:.1f}", f"{s['p95_ms']:.1f}", f"{s['p99_ms']:.1f}")
         console.print(table)
+    for endpoint, shares in (record.get("reach") or {}).items():
+        figures = ", ".join(f"{variant} {100 * share:.0f} %" for variant, share in shares.items())
+        console.print(f"2xx share {endpoint}: {figures}", highlight=False)
     for warning in record.get("warnings") or []:
         console.print(f"[yellow]warning: {warning}[/yellow]", highlight=False)
     verdict = record.get("verdict") or {}
@@ -164,6 +167,9 @@ def run(
     ] = None,
     fix: FixFlag = False,
     fix_budget: FixBudget = 600.0,
+    traffic: Annotated[Path | None, typer.Option(
+        help="Replay the changed routes' requests recorded in this HAR or common/combined access-log file "
+             "(secrets dropped).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     report: ReportFormats = None,
     publish: PublishFlag = False,
@@ -197,6 +203,7 @@ def run(
         splunk_config=str(splunk_config.expanduser().resolve()) if splunk_config else None,
         fix=fix,
         fix_budget_s=fix_budget,
+        traffic=str(traffic.expanduser().resolve()) if traffic else None,
     )
     hec = HecOptions(hec_url, ca_file, index, insecure) if publish else None
     raise typer.Exit(execute(request, as_json, reports=report_formats(report), publish=hec).exit_code)
