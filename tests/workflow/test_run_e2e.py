@@ -168,7 +168,8 @@ def _descendants(pid: int) -> dict[int, str]:
 
 
 def test_sigterm_during_a_run_stops_the_services(kassi: Kassi, tmp_path: Path) -> None:
-    """The services start on an action's worker thread; SIGTERM to kassi must still stop them."""
+    """The services start on an action's worker thread; SIGTERM to kassi must still stop them, and the
+    run still ends the governed way: INCONCLUSIVE "interrupted", its record written, its ledger sealed."""
     import signal
     import time
 
@@ -183,9 +184,14 @@ def test_sigterm_during_a_run_stops_the_services(kassi: Kassi, tmp_path: Path) -
             time.sleep(0.2)
         assert len(services) == 2, "base and head services never started"
         child.send_signal(signal.SIGTERM)
-        child.wait(timeout=30)
+        assert child.wait(timeout=60) == 128 + signal.SIGTERM
     finally:
         if child.poll() is None:
             child.kill()
     assert wait_until_gone(services, 10), services
     _assert_no_worktrees(repo)
+    (run_dir,) = (kassi.home / "runs").iterdir()
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["verdict"]["class"] == "INCONCLUSIVE" and "interrupted" in record["verdict"]["reason"]
+    verified = kassi("verify", run_dir.name)
+    assert verified.returncode == 0, verified.stdout

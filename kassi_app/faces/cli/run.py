@@ -3,6 +3,7 @@ autopilot, rendered for people (progress, verdict, analysis) or as one JSON obje
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +16,7 @@ from rich.table import Table
 
 from kassi_app.config import LoadOverrides, RunRequest
 from kassi_app.errors import BadInput
+from kassi_app.faces.cli.interrupt import interruptible
 from kassi_app.faces.cli.publish import CaFile, HecOptions, HecUrl, IndexName, Insecure, show_outcome
 from kassi_app.workflow.sink import NullSink, PhaseEvent, RunSink, SafeSink
 
@@ -81,9 +83,11 @@ def execute(
     console = console or Console(stderr=as_json)
     publisher = PublishingSink(publish.open(console)) if publish is not None else None
     console.print(f"kassi run ({request.mode})", highlight=False)
-    with console.status("starting…", spinner="dots") as status:
+    with interruptible() as interruption, console.status("starting…", spinner="dots") as status:
         sinks: list[RunSink] = [ConsolePrinter(console, status), *([publisher] if publisher else [])]
-        outcome = run_request(request, SafeSink(sinks))
+        outcome = run_request(request, SafeSink(sinks), cancel=interruption.cancel)
+    if interruption.exit_code is not None:  # sealed INCONCLUSIVE "interrupted"; the shell sees the signal
+        outcome = dataclasses.replace(outcome, exit_code=interruption.exit_code)
     if as_json:
         typer.echo(json.dumps(outcome.record, indent=2, default=str))
     else:
