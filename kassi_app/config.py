@@ -119,6 +119,8 @@ class RunRequest(BaseModel):
     segments: int = Field(1, description="k6 processes per block (execution segments)")
     max_extensions: int = Field(1, description="extra load rounds the driver may add while INCONCLUSIVE")
     label: str = Field("", description="free text shown with the run (e.g. the face that started it)")
+    keep_runs: int = Field(200, ge=1, le=100_000, description="finished runs kept in the kassi home (older ones go)")
+    keep_days: float | None = Field(None, gt=0, description="finished runs older than this many days go")
     telemetry: TelemetrySource = Field(
         "proxy", description="live: read the server side from kassi's proxy, or from the service's own logs in Splunk"
     )

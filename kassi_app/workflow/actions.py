@@ -41,7 +41,7 @@ from kassi_app.workflow.context import RunContext, Side
 from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, RunEvidence, Telemetry
 from kassi_app.workflow.reach import annotate, reach_dict, reach_of, unbuildable, unbuildable_note
 from kassi_app.workflow.record import build_record, full_analysis
-from kassi_app.workflow.runs import sealed_files
+from kassi_app.workflow.runs import apply_retention, sealed_files
 
 K6_MARGIN_S = 60.0
 """Slack on top of a block's planned duration before the k6 runner gives up on it."""
@@ -348,7 +348,10 @@ def conclude(ctx: RunContext) -> dict[str, Any]:
     record = build_record(ctx, _safe_telemetry(ctx))
     ctx.record_path.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     ctx.resources.store.put_run(ctx.run_id, record)
-    return {"verdict_class": ev.verdict.cls, "record": str(ctx.record_path), "files_sha256": sealed_files(ctx.run_dir)}
+    req = ev.request or RunRequest()
+    removed = apply_retention(ctx.run_dir.parent, ctx.run_id, req.keep_runs, req.keep_days)
+    return {"verdict_class": ev.verdict.cls, "record": str(ctx.record_path), "files_sha256": sealed_files(ctx.run_dir),
+            "runs_removed": len(removed)}
 
 
 def _verdict_view(ctx: RunContext, verdict: Verdict) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from kassi_app.workflow.runs import new_run_id
 from kassi_app.workflow.sink import NullSink, RunSink, SafeSink
 
 T = TypeVar("T")
+MAX_LOG_EVENTS = 200_000
+"""Target log lines a run keeps (a few hundred bytes each: well under 100 MB)."""
 
 
 @dataclass
@@ -112,4 +114,10 @@ class RunContext:
             raise Interrupted(INTERRUPTED)
 
     def keep_log(self, event: LogEvent) -> None:
-        self.evidence.logs.append(event)  # list.append is atomic: both targets' reader threads call this
+        """Keep one of the targets' log lines (both targets' reader threads call this; list.append is
+        atomic). At most MAX_LOG_EVENTS are kept: a target that logs without end must not exhaust
+        kassi's memory; the ones dropped are counted and named in the record."""
+        if len(self.evidence.logs) < MAX_LOG_EVENTS:
+            self.evidence.logs.append(event)
+        else:
+            self.evidence.logs_dropped += 1

@@ -99,6 +99,8 @@ class RunEvidence:
     """Changed body routes the load plan has no valid body for ("POST /x: no valid body known")."""
     blocks: list[BlockResult] = field(default_factory=list)
     logs: list[LogEvent] = field(default_factory=list)
+    logs_dropped: int = 0
+    """Target log lines past the run's cap (``context.MAX_LOG_EVENTS``), counted, not kept."""
     telemetry: Telemetry = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     refused: list[Endpoint] = field(default_factory=list)

@@ -51,7 +51,8 @@ def build_record(ctx: RunContext, telemetry: dict[str, Any]) -> dict[str, Any]:
         "reach": ev.reach,
         "replay": {str(ep): len(recorded) for ep, recorded in sorted(ev.replay.items())},
         "request_shapes": {str(ep): shape.to_json() for ep, shape in sorted(ev.shapes.items())},
-        "warnings": [unbuildable_note(ep) for ep in ev.unbuilt] + ev.warnings + ev.reach_notes + ctx.sink.failures,
+        "warnings": [unbuildable_note(ep) for ep in ev.unbuilt] + ev.warnings + ev.reach_notes + ctx.sink.failures
+        + ([f"{ev.logs_dropped} target log lines past the cap were not kept"] if ev.logs_dropped else []),
         "timings_s": dict(ctx.timer.seconds),
         "ledger": {"path": str(ctx.run_dir / "ledger.jsonl")},
     }

@@ -174,6 +174,8 @@ def run(
     traffic: Annotated[Path | None, typer.Option(
         help="Replay the changed routes' requests recorded in this HAR or common/combined access-log file "
              "(secrets dropped).")] = None,
+    keep_runs: Annotated[int, typer.Option(help="Finished runs to keep in the kassi home (older ones go).")] = 200,
+    keep_days: Annotated[float | None, typer.Option(help="Also remove finished runs older than this.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     report: ReportFormats = None,
     publish: PublishFlag = False,
@@ -203,6 +205,8 @@ def run(
         ),
         segments=segments,
         label="cli",
+        keep_runs=keep_runs,
+        keep_days=keep_days,
         telemetry=telemetry.value,
         splunk_config=str(splunk_config.expanduser().resolve()) if splunk_config else None,
         fix=fix,
