@@ -72,6 +72,9 @@ class RouteVerdict:
     effects: dict[str, Effect] = field(default_factory=dict)
     p_values: dict[str, tuple[float, float]] = field(default_factory=dict)
     signals: tuple[Signal, ...] = ()
+    decides: bool = True
+    """False for a route reported beside the verdict but not deciding it: a live route the user did
+    not ask about ("also seen"), or an untouched route whose slowdown the changed load mix explains."""
 
     @property
     def collateral(self) -> bool:
@@ -85,6 +88,7 @@ class RouteVerdict:
             "reason": self.reason,
             "change": self.change,
             "collateral": self.collateral,
+            "decides": self.decides,
             "samples": dict(self.samples),
             "effects": {k: list(v) if isinstance(v, tuple) else v for k, v in self.effects.items()},
             "p_values": {k: {"raw": raw, "adjusted": adj} for k, (raw, adj) in self.p_values.items()},
