@@ -220,7 +220,10 @@ def _any_signal(routes: Sequence[RouteVerdict]) -> tuple[RouteVerdict, Signal]:
 
 
 def _scaling_text(route: RouteVerdict, ctx: Context) -> str:
-    """``scales with concurrency: x9.4 from 2 to 16 users (x1.6 at base)``."""
+    """``scales with concurrency: x9.4 from 2 to 16 users (x1.6 at base)``; without a baseline, the
+    throughput finding itself (``does not scale: retrograde scaling: throughput fell ...``)."""
+    if "scaling_head" not in route.effects:
+        return "does not scale: " + next(s.detail for s in route.signals if s.name == "scaling")
     users = f" from {ctx.stage_users[0]} to {ctx.stage_users[1]} users" if ctx.stage_users else " at high load"
     base = route.effects.get("scaling_base")
     against = f" (x{base:.1f} at base)" if isinstance(base, float) else ""

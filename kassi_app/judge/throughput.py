@@ -15,10 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, stats
 
 from kassi_app.judge.samples import FloatArray, Sample
-from kassi_app.judge.stats import mann_whitney_greater
 
 StageWindows = dict[tuple[int, str], tuple[float, float]]
 """(block, stage) -> (first, last) request time of that stretch of the run, over all routes."""
@@ -41,41 +40,42 @@ def stage_windows(samples: Sequence[Sample]) -> StageWindows:
 
 @dataclass(frozen=True)
 class StageRate:
-    """Requests per second of one route in one stage: over the whole stage, per block, and per time
-    bucket (the buckets are the sample the drop is tested on)."""
+    """Requests of one route in one stage: ``count`` over ``seconds`` in all, and the rate per block."""
 
-    rate: float
+    count: int
+    seconds: float
     per_block: dict[int, float]
-    buckets: FloatArray
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
 
 
-def stage_rates(sample: Sample, windows: StageWindows, bucket_s: float) -> dict[str, StageRate]:
-    """Per stage, ``sample``'s throughput (all its requests, answered or not)."""
+def stage_rates(sample: Sample, windows: StageWindows, min_seconds: float) -> dict[str, StageRate]:
+    """Per stage, ``sample``'s throughput (all its requests, answered or not), over the stretches of
+    at least ``min_seconds`` (a stretch of a few requests has no meaningful span)."""
     out: dict[str, StageRate] = {}
     for stage, stage_sample in sample.by_stage().items():
         per_block: dict[int, float] = {}
-        buckets: list[float] = []
         total_n, total_s = 0, 0.0
         for block in np.unique(stage_sample.blocks[stage_sample.blocks >= 0]):  # no block, no window
             span = windows.get((int(block), stage))
-            if span is None or span[1] - span[0] < bucket_s:
+            if span is None or span[1] - span[0] < min_seconds:
                 continue
-            times = stage_sample.times[stage_sample.blocks == block]
+            count = int(np.count_nonzero(stage_sample.blocks == block))
             duration = span[1] - span[0]
-            per_block[int(block)] = times.size / duration
-            total_n, total_s = total_n + times.size, total_s + duration
-            whole = int(duration // bucket_s)  # whole buckets only: a partial one reads as a drop
-            counts = np.histogram(times, bins=whole, range=(span[0], span[0] + whole * bucket_s))[0]
-            buckets += list(counts / bucket_s)
+            per_block[int(block)] = count / duration
+            total_n, total_s = total_n + count, total_s + duration
         if total_s > 0:
-            out[stage] = StageRate(total_n / total_s, per_block, np.array(buckets, dtype=np.float64))
+            out[stage] = StageRate(total_n, total_s, per_block)
     return out
 
 
 @dataclass(frozen=True)
 class Retrograde:
-    """Throughput at the high stage against the low one: ``drop_pct`` > 0 means it fell; ``p_value``
-    is the one-sided rank test that the low stage's per-bucket rates exceed the high stage's."""
+    """Throughput at the high stage against the low one: ``drop_pct`` > 0 means it fell. ``p_value`` is
+    the conditional test of two rates (given the total count, the high stage's share is binomial with
+    the high stage's share of the time under equal rates), one-sided for a fall."""
 
     low_rate: float
     high_rate: float
@@ -95,7 +95,9 @@ def retrograde(rates: dict[str, StageRate], min_drop_pct: float) -> Retrograde |
     dropped = sum(
         low.per_block[b] > 0 and 100.0 * (1.0 - high.per_block[b] / low.per_block[b]) >= min_drop_pct for b in blocks
     )
-    return Retrograde(low.rate, high.rate, drop, mann_whitney_greater(low.buckets, high.buckets), len(blocks), dropped)
+    share = high.seconds / (low.seconds + high.seconds)
+    p = float(stats.binomtest(high.count, low.count + high.count, share, alternative="less").pvalue)
+    return Retrograde(low.rate, high.rate, drop, p, len(blocks), dropped)
 
 
 @dataclass(frozen=True)

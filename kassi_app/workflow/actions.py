@@ -269,7 +269,10 @@ def judge(ctx: RunContext) -> dict[str, Any]:
         changed = [c for c in ev.changes.endpoints if c.endpoint not in ev.refused]
         ev.verdict = judge_ab(events, changed, settings.judge, slo=settings.slo.to_slo())
     else:
-        ev.verdict = judge_live(events, ev.endpoints, settings.judge, settings.slo.to_slo())
+        ev.verdict = judge_live(
+            events, ev.endpoints, settings.judge, settings.slo.to_slo(),
+            stage_users=(settings.load.low_vus, settings.load.high_vus),
+        )
     for route in ev.verdict.routes:
         ctx.sink.route_result(ctx.run_id, route.to_dict())
     return {"verdict_class": ev.verdict.cls, "reason": ev.verdict.reason}
