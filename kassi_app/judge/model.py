@@ -99,7 +99,9 @@ class RouteVerdict:
 @dataclass(frozen=True)
 class RootCause:
     """The named cause. ``kind`` keys the remediation playbook; ``location`` is file:line when known;
-    ``introduced`` is True when a diff hunk covers the failing frame itself."""
+    ``introduced`` is True when a diff hunk covers the failing frame itself. ``error`` is normalised
+    (ids, numbers and quoted values masked) so that one cause groups; ``example`` is one raw message
+    of that group, with the actual key, id or value a reader needs (secrets masked)."""
 
     kind: str
     summary: str
@@ -107,12 +109,14 @@ class RootCause:
     location: str | None = None
     hunk: str | None = None
     introduced: bool = False
+    example: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
             "kind": self.kind,
             "summary": self.summary,
             "error": self.error,
+            "example": self.example,
             "location": self.location,
             "hunk": self.hunk,
             "introduced_by_change": self.introduced,
