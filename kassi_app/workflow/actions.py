@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kassi_app.change import all_endpoints, changed_endpoints
+from kassi_app.change.appwide import app_wide_targets
 from kassi_app.config import ProjectSettings, RunRequest, RunSettings, resolve_settings
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput, InfrastructureError
@@ -22,7 +23,7 @@ from kassi_app.explain import explain_verdict, render_analysis
 from kassi_app.git import resolve_ref, show_file
 from kassi_app.hosts import check_target_url
 from kassi_app.inputs import MAX_INPUT_BYTES
-from kassi_app.judge import Verdict, inconclusive, judge_ab, judge_live
+from kassi_app.judge import ChangedLike, Verdict, inconclusive, judge_ab, judge_live
 from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.openapi import load_openapi, operations, parse_openapi
 from kassi_app.redact import redact, redact_text
@@ -111,6 +112,9 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
         ev.endpoints = _loadable(ev, [c.endpoint for c in ev.changes.endpoints if c.change != "removed"])
         ev.openapi = _spec_openapi(repo, head, ev.spec.openapi_file)
         known = operations(ev.openapi) if ev.openapi else _loadable(ev, [r.endpoint for r in all_endpoints(repo, head)])
+        if not ev.endpoints:  # app config, middleware, a shared helper: judge a few routes, load them
+            ev.app_wide = app_wide_targets(ev.changes.files, known)
+            ev.endpoints = [t.endpoint for t in ev.app_wide]
     else:
         ev.openapi = load_openapi(req.openapi, req.allow_hosts) if req.openapi else None
         known = operations(ev.openapi) if ev.openapi else list(ev.endpoints)
@@ -123,7 +127,7 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
     if not ev.endpoints and not ev.background:
         raise BadInput("nothing to load: the change touches no endpoint and the service lists none")
     return {
-        "changed": [c.to_json() for c in ev.changes.endpoints],
+        "changed": [c.to_json() for c in ev.changes.endpoints] + [t.to_json() for t in ev.app_wide],
         "endpoints": [str(e) for e in ev.endpoints],
         "background": [str(e) for e in ev.background],
         "files": ev.changes.files,
@@ -266,7 +270,9 @@ def judge(ctx: RunContext) -> dict[str, Any]:
     settings, ev, req = _settings(ctx), ctx.evidence, _request(ctx)
     events = _access_events(ctx)
     if req.mode == "ab":
-        changed = [c for c in ev.changes.endpoints if c.endpoint not in ev.refused]
+        changed: list[ChangedLike] = [
+            *(c for c in ev.changes.endpoints if c.endpoint not in ev.refused), *ev.app_wide
+        ]
         ev.verdict = judge_ab(events, changed, settings.judge, slo=settings.slo.to_slo())
     else:
         ev.verdict = judge_live(
@@ -286,7 +292,7 @@ def explain(ctx: RunContext) -> dict[str, Any]:
     ev.verdict = explain_verdict(
         ev.verdict,
         _access_events(ctx),
-        changed=ev.changes.endpoints,
+        changed=[*ev.changes.endpoints, *ev.app_wide],
         logs=ev.logs,
         hunks=ev.changes.hunks,
         repo_roots=[str(s.target.workdir) for s in ctx.resources.sides if s.target is not None],

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kassi_app.change import ChangeSet
+from kassi_app.change.appwide import AppWideEndpoint
 from kassi_app.config import RunRequest, RunSettings
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import KassiError
@@ -86,6 +87,8 @@ class RunEvidence:
     openapi: dict[str, Any] | None = None
     changes: ChangeSet = field(default_factory=lambda: ChangeSet([], [], []))
     endpoints: list[Endpoint] = field(default_factory=list)
+    app_wide: list[AppWideEndpoint] = field(default_factory=list)
+    """A change that touches no endpoint: the routes judged as its targets (change/appwide.py)."""
     background: list[Endpoint] = field(default_factory=list)
     script: Path | None = None
     blocks: list[BlockResult] = field(default_factory=list)
