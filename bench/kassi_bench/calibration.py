@@ -22,6 +22,7 @@ from scipy import stats
 
 from kassi_app.config import RunRequest
 from kassi_app.demos import CATALOGUE, init_demo
+from kassi_app.git import git
 from kassi_app.judge import JudgeSettings
 
 ALARMS = frozenset({"REGRESSION", "DEGRADING", "THROTTLED"})
@@ -41,17 +42,31 @@ class AaRun:
         return self.cls in ALARMS
 
 
+_IDENTITY = {"GIT_AUTHOR_NAME": "kassi bench", "GIT_AUTHOR_EMAIL": "bench@kassi.invalid",
+             "GIT_COMMITTER_NAME": "kassi bench", "GIT_COMMITTER_EMAIL": "bench@kassi.invalid"}
+
+
+def _same_code_commit(repo: Path) -> str:
+    """A commit on top of HEAD that changes no code (a note file): kassi refuses to compare a commit
+    with itself, and a note is what an A/A pair needs — the same service on both sides."""
+    (repo / "CALIBRATION.md").write_text("A/A calibration: this commit changes no code.\n", encoding="utf-8")
+    git(repo, "add", "CALIBRATION.md", env=_IDENTITY)
+    git(repo, "commit", "--quiet", "--no-verify", "-m", "A/A: no code change", env=_IDENTITY)
+    return git(repo, "rev-parse", "HEAD", env=_IDENTITY)
+
+
 def run_aa_once(demo: str, *, demo_settings: bool = False, home: Path | None = None) -> AaRun:
-    """One A/A run of ``demo``: its head commit against itself."""
+    """One A/A run of ``demo``: its head commit against a commit that changes no code on top of it."""
     from kassi_app.workflow.runner import run_request
 
     folder = Path(tempfile.mkdtemp(prefix=f"kassi-aa-{demo}-"))
     try:
         repo = init_demo(demo, folder / "repo")
+        same = _same_code_commit(repo.path)
         judge = {} if demo_settings else dataclasses.asdict(JudgeSettings())
         started = time.monotonic()
         outcome = run_request(
-            RunRequest(mode="ab", repo=str(repo.path), base=repo.head, head=repo.head, judge=judge, label="aa"),
+            RunRequest(mode="ab", repo=str(repo.path), base=repo.head, head=same, judge=judge, label="aa"),
             home=home,
         )
         verdict: dict[str, Any] = outcome.record.get("verdict") or {}

@@ -10,6 +10,7 @@ from kassi_app.events import AccessEvent
 from kassi_app.judge.assess import ABRoute, SoloRoute
 from kassi_app.judge.model import SEVERITY, ChangedLike, Evidence, RouteVerdict, Verdict, VerdictClass, inconclusive
 from kassi_app.judge.samples import Sample, group
+from kassi_app.judge.sequential import Look
 from kassi_app.judge.settings import JudgeSettings, Slo
 from kassi_app.judge.stats import holm
 from kassi_app.judge.throughput import stage_windows
@@ -24,6 +25,7 @@ def judge_ab(
     *,
     slo: Slo | None = None,
     variants: tuple[str, str] = ("base", "head"),
+    look: Look | None = None,
 ) -> Verdict:
     """Judge head against base on every route the load reached.
 
@@ -31,9 +33,13 @@ def judge_ab(
     (with no changed endpoints given, every route decides and none is called collateral), unless the
     changed load mix explains them (see ``_mix_explains``); added routes (no baseline) are judged
     against ``slo`` and themselves; removed routes are named in the reason, not judged.
-    ``variants`` lets the fix be judged the same way (``("base", "fix")``).
+    ``variants`` lets the fix be judged the same way (``("base", "fix")``). ``look`` makes the verdict
+    one of several sequential looks at the run: its tests use the alpha spent at this look.
     """
     settings = settings or JudgeSettings()
+    configured_alpha = settings.alpha
+    if look is not None:
+        settings = dataclasses.replace(settings, alpha=look.alpha(configured_alpha))
     events = list(events)
     base_v, head_v = variants
     for variant in variants:
@@ -60,6 +66,9 @@ def judge_ab(
     targets = {c.endpoint for c in changed if c.change != "removed"}
     routes = _mix_explains(_decide_all(assessments), grouped, targets, variants, settings)
     verdict = _verdict(routes, targets, events, variants)
+    if look is not None:
+        sequential = Evidence(look.describe(configured_alpha), "proxy")
+        verdict = dataclasses.replace(verdict, evidence=(*verdict.evidence, sequential))
     if removed:
         note = f" (removed by this change, not judged: {', '.join(map(str, removed))})"
         return dataclasses.replace(verdict, reason=verdict.reason + note)

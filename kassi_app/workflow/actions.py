@@ -24,6 +24,7 @@ from kassi_app.git import resolve_ref, show_file
 from kassi_app.hosts import check_target_url
 from kassi_app.inputs import MAX_INPUT_BYTES
 from kassi_app.judge import ChangedLike, Verdict, inconclusive, judge_ab, judge_live
+from kassi_app.judge.sequential import Look
 from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.openapi import load_openapi, operations, parse_openapi
 from kassi_app.redact import redact, redact_text
@@ -273,7 +274,13 @@ def judge(ctx: RunContext) -> dict[str, Any]:
         changed: list[ChangedLike] = [
             *(c for c in ev.changes.endpoints if c.endpoint not in ev.refused), *ev.app_wide
         ]
-        ev.verdict = judge_ab(events, changed, settings.judge, slo=settings.slo.to_slo())
+        # Every judge phase is a look; the run may be extended and judged again, so each look uses
+        # the alpha spent since the last one (planned: the run's rounds plus its extensions).
+        sides = max(len(ctx.resources.sides), 1)
+        planned = (settings.load.rounds + settings.max_extensions) * sides
+        look = Look(len(ev.blocks), max(planned, len(ev.blocks)), ev.looks[-1] if ev.looks else 0)
+        ev.looks.append(len(ev.blocks))
+        ev.verdict = judge_ab(events, changed, settings.judge, slo=settings.slo.to_slo(), look=look)
     else:
         ev.verdict = judge_live(
             events, ev.endpoints, settings.judge, settings.slo.to_slo(),

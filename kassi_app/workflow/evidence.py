@@ -88,6 +88,8 @@ class RunEvidence:
     changes: ChangeSet = field(default_factory=lambda: ChangeSet([], [], []))
     endpoints: list[Endpoint] = field(default_factory=list)
     app_wide: list[AppWideEndpoint] = field(default_factory=list)
+    looks: list[int] = field(default_factory=list)
+    """Blocks driven at each judge phase so far (sequential looks: judge/sequential.py)."""
     """A change that touches no endpoint: the routes judged as its targets (change/appwide.py)."""
     background: list[Endpoint] = field(default_factory=list)
     script: Path | None = None
