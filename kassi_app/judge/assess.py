@@ -281,10 +281,10 @@ class SoloRoute:
         if isinstance(low, float) and isinstance(high, float):
             users = f" from {self.stage_users[0]} to {self.stage_users[1]} users" if self.stage_users else ""
             parts.append(f"throughput {low:.0f} → {high:.0f} req/s{users} (no retrograde scaling)")
-        if self.slo.p95_ms is None:
-            parts.append("latency not judged against an SLO (no [slo] p95_ms set)")
-        else:
+        if self.slo.p95_ms is not None:
             parts.append(f"p95 within the SLO {self.slo.p95_ms:g} ms")
+        else:
+            parts.append("latency was not judged against an SLO: none set")
         return "; ".join(parts)
 
     def _scaling(self, signals: list[Signal], adjusted: Adjusted) -> dict[str, Effect]:

@@ -104,7 +104,7 @@ def judge_live(
         for r in _decide_all(assessments)
     ]
     verdict = _verdict(routes, asked, events, ("live",))
-    if slo.p95_ms is None and verdict.cls in ("HEALTHY", "THROTTLED"):
+    if slo.p95_ms is None and verdict.cls in ("HEALTHY", "THROTTLED") and "against an SLO" not in verdict.reason:
         verdict = dataclasses.replace(
             verdict, reason=verdict.reason + " (latency was not judged against an SLO: none set)"
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from judge_stubs import judged_live
 from kassi_bench.synthetic import RouteSpec, live_events
@@ -100,3 +102,16 @@ def test_repeated_queries_in_the_target_log_name_an_n_plus_one() -> None:
     assert "5.0 times per request" in verdict.root_cause.summary and "JOIN" in render_analysis(verdict)
     once = judged_live(live_events(RouteSpec(), seed=1), [ITEMS], Slo(p95_ms=5.0), logs=logs[:1000])
     assert once.root_cause is not None and once.root_cause.kind == "latency_shift"
+
+
+def test_errors_that_appear_only_under_load_are_retrograde_even_within_the_slo() -> None:
+    """4 % of the high stage's requests fail, none at the low stage: within a 5 % error SLO overall,
+    but the service breaks as users rise."""
+    events = live_events(RouteSpec(n=2000), seed=6)
+    high = [i for i, e in enumerate(events) if e.stage == "high"]
+    failing = set(high[:: 25])
+    events = [dataclasses.replace(e, status=500, error="Internal Server Error") if i in failing else e
+              for i, e in enumerate(events)]
+    verdict = judge_live(events, [ITEMS], slo=Slo(error_rate=0.05))
+    assert verdict.cls == "DEGRADING", verdict.reason
+    assert "server errors appear under load: 0.0 % at the low stage" in verdict.reason
