@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.workflow.conftest import Kassi
-from tests.workflow.live_targets import LIVE_APP
+from kassi_cli import Kassi
+from live_targets import LIVE_APP
 
 pytestmark = pytest.mark.e2e
 LOAD = ("--low-duration", "1.5", "--high-duration", "2.5", "--rounds", "2")
