@@ -137,7 +137,9 @@ class ABRoute:
             # A route that got faster at every stage (median and p95) is not degrading, whatever its
             # shape: a handler that became fast shows the queueing a slow one hid.
             signals = [sig for sig in signals if sig.name not in _LATENCY_SIGNALS]
-        cls, reason = _classify(signals, latency_judged=self.latency is not None, power=power, settings=s)
+        upper = self.latency.shift_ms.ci[1] if self.latency is not None else None
+        cls, reason = _classify(signals, latency_judged=self.latency is not None, power=power, settings=s,
+                                upper_ms=upper)
         p_values = {k: (v, adjusted[k]) for k, v in self.p_values.items()}
         return RouteVerdict(self.endpoint, cls, reason, self.change, samples, effects, p_values, tuple(signals))
 
@@ -440,8 +442,16 @@ def _trend_detail(t: Trend) -> str:
 
 
 def _classify(
-    signals: list[Signal], *, latency_judged: bool, power: Power | None, settings: JudgeSettings
+    signals: list[Signal],
+    *,
+    latency_judged: bool,
+    power: Power | None,
+    settings: JudgeSettings,
+    upper_ms: float | None = None,
 ) -> tuple[VerdictClass, str]:
+    """The route's class. A pass needs evidence too: the run could detect the practical threshold
+    (power), or the shift's interval ends below it (an equivalence test, as TOST: a slowdown that
+    matters is ruled out at the interval's level even when the run could not have detected one)."""
     names = {s.name for s in signals}
     detail = "; ".join(s.detail for s in signals)
     if "server_errors" in names:
@@ -452,6 +462,11 @@ def _classify(
         return "DEGRADING", detail
     if not latency_judged:
         return "INCONCLUSIVE", f"too few answered requests to judge latency (need {settings.min_samples})"
+    if power is not None and not power.enough and upper_ms is not None and upper_ms < power.threshold_ms:
+        return "HEALTHY", (
+            f"no practically significant change: the shift's interval ends at {upper_ms:+.2f} ms, below the "
+            f"{power.threshold_ms:.2f} ms that matters (the run {power.describe()})"
+        )
     if power is not None and not power.enough:
         return "INCONCLUSIVE", (
             f"too noisy or too short: the run {power.describe()} at {100 * settings.power:.0f} % power, "

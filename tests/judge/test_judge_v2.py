@@ -151,3 +151,12 @@ def test_usl_from_two_levels_says_what_it_could_identify() -> None:
     flat = fit_usl([(2, 100.0), (16, 110.0)])
     assert flat is not None and flat.kappa == 0.0 and 0 < flat.sigma < 1 and "kappa set to 0" in flat.identified
     assert fit_usl([(16, 40.0)]) is None
+
+
+def test_a_short_run_that_rules_the_slowdown_out_is_healthy() -> None:
+    """200 noisy requests cannot detect 0.25 ms, but when head is far faster the shift's interval ends below
+    the threshold: a slowdown that matters is ruled out (equivalence), so the pass is not silent."""
+    verdict = judge_ab(ab_events([RouteSpec(n=200, sigma=0.4, shift_at_head=0.5)], seed=31), [ITEMS])
+    route = verdict.routes[0]
+    assert route.effects["mde_ms"] > route.effects["threshold_ms"]  # type: ignore[operator]
+    assert route.cls == "HEALTHY" and "interval ends at" in route.reason, route.reason
