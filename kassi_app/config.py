@@ -25,6 +25,8 @@ M = TypeVar("M", bound=BaseModel)
 MAX_SEGMENTS = 16
 MAX_EXTENSIONS = 5
 MAX_ROUNDS = 20
+MAX_FIX_BUDGET_S = 3000.0
+"""The remedy phase's deadline (graph.py) is above this, so a budget never outlives its phase."""
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 """No unknown keys, no strings or booleans where numbers go, no inf/NaN."""
@@ -117,10 +119,19 @@ class RunRequest(BaseModel):
     segments: int = Field(1, description="k6 processes per block (execution segments)")
     max_extensions: int = Field(1, description="extra load rounds the driver may add while INCONCLUSIVE")
     label: str = Field("", description="free text shown with the run (e.g. the face that started it)")
+    keep_runs: int = Field(200, ge=1, le=100_000, description="finished runs kept in the kassi home (older ones go)")
+    keep_days: float | None = Field(None, gt=0, description="finished runs older than this many days go")
     telemetry: TelemetrySource = Field(
         "proxy", description="live: read the server side from kassi's proxy, or from the service's own logs in Splunk"
     )
     splunk_config: str | None = Field(None, description="live + splunk: the Splunk settings file (TOML)")
+    fix: bool = Field(False, description="A/B: after a REGRESSION or DEGRADING verdict, propose a fix and verify it")
+    fix_budget_s: float = Field(
+        600.0, description="A/B with fix: seconds the fix's experiments (localisation, bisection) may take"
+    )
+    traffic: str | None = Field(
+        None, description="a HAR or access-log file: replay its requests of the changed routes (secrets dropped)"
+    )
 
     @property
     def repo_path(self) -> Path | None:
@@ -137,6 +148,8 @@ class RunSettings(BaseModel):
     judge: JudgeSettings
     segments: int = Field(ge=1, le=MAX_SEGMENTS)
     max_extensions: int = Field(ge=0, le=MAX_EXTENSIONS)
+    fix: bool = False
+    fix_budget_s: float = Field(600.0, gt=0, le=MAX_FIX_BUDGET_S)
 
 
 def resolve_settings(request: RunRequest, project: ProjectSettings | None = None) -> RunSettings:
@@ -149,8 +162,13 @@ def resolve_settings(request: RunRequest, project: ProjectSettings | None = None
         raise BadInput(f"segments must be at least 1 and at most {MAX_SEGMENTS}")
     if not 0 <= request.max_extensions <= MAX_EXTENSIONS:
         raise BadInput(f"max_extensions must be at least 0 and at most {MAX_EXTENSIONS}")
+    if not 0 < request.fix_budget_s <= MAX_FIX_BUDGET_S:
+        raise BadInput(f"fix_budget_s must be above 0 and at most {MAX_FIX_BUDGET_S:g}")
+    if request.fix and request.mode != "ab":
+        raise BadInput("fix is for A/B runs: a live run has no change to revert")
     return RunSettings(
-        load=load, slo=slo, judge=judge, segments=request.segments, max_extensions=request.max_extensions
+        load=load, slo=slo, judge=judge, segments=request.segments, max_extensions=request.max_extensions,
+        fix=request.fix, fix_budget_s=request.fix_budget_s,
     )
 
 

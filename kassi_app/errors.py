@@ -15,6 +15,16 @@ class BadInput(KassiError):
     exit_code = 2
 
 
+INTERRUPTED = "interrupted"
+"""The reason an interrupted run's INCONCLUSIVE verdict gives."""
+
+
+class Interrupted(KassiError):
+    """The run was cancelled (its search closed, or kassi got SIGTERM): INCONCLUSIVE, never judged (exit 3)."""
+
+    exit_code = 3
+
+
 class InfrastructureError(KassiError):
     """Something kassi depends on failed (target, k6, git, store): the run is INCONCLUSIVE (exit 3)."""
 

@@ -20,6 +20,8 @@ class AccessEvent:
     ``stage`` and ``block`` come from the ``X-Kassi-Stage`` / ``X-Kassi-Block`` request headers
     that kassi's k6 scripts send, so the judge can compare low and high concurrency and the
     interleaved A/B blocks; they are empty / -1 for traffic that did not come from kassi's load.
+    ``request_id`` is the ``X-Kassi-Request-Id`` header (None without it): the key that joins this
+    server-side view of a request to k6's client-side view (``ClientEvent``).
     """
 
     _time: float
@@ -34,6 +36,30 @@ class AccessEvent:
     error: str | None = None
     stage: Stage = ""
     block: int = -1
+    request_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ClientEvent:
+    """One request as k6 saw it (its ``http_req_duration`` point): the client side of the join.
+
+    ``_time`` is k6's sample time (epoch seconds); ``request_id`` is the ``X-Kassi-Request-Id`` the
+    script sent, None for a script that sent none.
+    """
+
+    _time: float
+    run_id: str
+    variant: Variant
+    request_id: str | None
+    http_method: str
+    route: str
+    status: int
+    duration_ms: float
+    stage: Stage
+    block: int
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

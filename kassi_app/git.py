@@ -9,23 +9,34 @@ the repo's config. Everything else in kassi that needs git calls this module.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kassi_app.errors import BadInput, InfrastructureError
 
 GIT_TIMEOUT_S = 60.0
 MAX_FILE_BYTES = 1_000_000
 
+ALLOWED_PROTOCOLS: tuple[str, ...] = ("https", "http", "ssh", "git")
+"""Network transports kassi fetches over (``file`` is allowed separately, for local clones)."""
+_URL_SCHEMES = frozenset({*ALLOWED_PROTOCOLS, "file"})
+_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")
+_TRANSPORT_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
+
 SAFE_CONFIG: tuple[str, ...] = (
     "-c", "core.hooksPath=/dev/null",
     "-c", "core.fsmonitor=false",
     "-c", "credential.helper=",
     "-c", "diff.external=",
+    "-c", "protocol.allow=never",
+    *(arg for name in ALLOWED_PROTOCOLS for arg in ("-c", f"protocol.{name}.allow=always")),
     "-c", "protocol.file.allow=user",
 )
-"""``-c`` options that override whatever the repo's config asks git to run."""
+"""``-c`` options that override whatever the repo's config asks git to run, and the transports git
+may use: https, http, ssh, git and local files; never ``ext::`` (runs a command) or ``fd::``."""
 
 
 class GitFailed(InfrastructureError):
@@ -146,3 +157,29 @@ def read_tree(repo: Path, sha: str, wanted: tuple[str, ...], skip_dirs: frozense
         if size <= MAX_FILE_BYTES and b"\0" not in body[:8000]:
             files[path] = body.decode("utf-8", errors="replace")
     return files
+
+
+def is_git_url(text: str) -> bool:
+    """True when ``text`` names a remote (``scheme://``, scp-like ``user@host:path`` or a
+    ``transport::address``) rather than a local path."""
+    return "://" in text or bool(_SCP_LIKE.match(text)) or bool(_TRANSPORT_PREFIX.match(text))
+
+
+def check_git_url(url: str) -> str:
+    """``url`` when git can only read it as a URL over an allowed transport: no leading '-', no
+    whitespace, no ``ext::``/``fd::`` (or any ``transport::``) form, a scheme among https, http, ssh,
+    git and file, and no password in it (a credential goes to the setup page's secret store)."""
+    if not url or url.startswith("-") or any(c.isspace() or ord(c) < 32 for c in url):
+        raise BadInput(f"not a usable git URL: {url!r}")
+    if _TRANSPORT_PREFIX.match(url):
+        raise BadInput(f"git URL refused: the {url.split('::', 1)[0]}:: transport can run commands")
+    if _SCP_LIKE.match(url) and "://" not in url:
+        return url
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in _URL_SCHEMES:
+        raise BadInput(f"git URL refused: scheme {parts.scheme!r} (allowed: {', '.join(sorted(_URL_SCHEMES))})")
+    if parts.password:
+        raise BadInput("git URL refused: it holds a password; store the token as the repo's secret instead")
+    if parts.scheme.lower() != "file" and not parts.hostname:
+        raise BadInput(f"not a usable git URL (no host): {url!r}")
+    return url

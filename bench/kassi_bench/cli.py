@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "kassi_bench.cli_runs",
     "kassi_bench.cli_judge",
     "kassi_bench.cli_calibration",
+    "kassi_bench.cli_publish",
+    "kassi_bench.cli_remedy",
 )
 
 

@@ -40,12 +40,12 @@ class RouteSpec:
 
 
 def ab_events(specs: list[RouteSpec], seed: int = 0, blocks: int = 2) -> list[AccessEvent]:
-    """Blocks in the order runs use, A B B A A B ... (base 0, head 1, head 2, base 3, ...); each block a
-    low then a high stage."""
+    """Blocks in the order a run drives them, ABBA (base, head, head, base, ...: the session's
+    ``_round_order``); each block a low then a high stage."""
     rng = np.random.default_rng(seed)
     events: list[AccessEvent] = []
     for block in range(2 * blocks):
-        variant: Variant = "base" if (block % 2) == (block // 2) % 2 else "head"
+        variant: Variant = "base" if (block % 2 == 0) == ((block // 2) % 2 == 0) else "head"
         start = 1000.0 + block * BLOCK_S
         for spec in specs:
             events += _block(spec, variant, block, start, spec.n // blocks, rng)

@@ -163,6 +163,8 @@ class IngestBench:
     events: int
     batch: int
     seconds: float
+    stored: int
+    """Events the store holds afterwards (read back): what the figure claims was ingested."""
 
     @property
     def per_second(self) -> float:
@@ -197,4 +199,5 @@ def bench_ingest(events: int = 200_000, batch: int = 2000) -> IngestBench:
         for _ in range(rounds):
             store.write_access(sample)
         elapsed = time.perf_counter() - started
-    return IngestBench(events=rounds * batch, batch=batch, seconds=elapsed)
+        (stats,) = store.ask(RouteStatsQuery(run_id="ingest")) or (None,)
+    return IngestBench(events=rounds * batch, batch=batch, seconds=elapsed, stored=stats.count if stats else 0)

@@ -8,15 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kassi_app.demos.catalogue import CATALOGUE, Demo, Edit
+from kassi_app.demos.cpucost import rounds_for_ms
 from kassi_app.demos.openapi import Op, document
-from kassi_app.demos.services import DIGEST, Service, template
+from kassi_app.demos.services import DIGEST, Service, helper_source, template
 from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.git import git
 from kassi_app.target.spec import SPEC_FILE
 
 GIT_TIMEOUT_S = 30.0
-SENSITIVITY_BASE_ROUNDS = 2000
-"""PBKDF2 rounds of the sensitivity route at base: ~4 ms of CPU here, ~5 ms median per request."""
+SENSITIVITY_BASE_MS = 4.0
+"""CPU milliseconds of key derivation on the sensitivity route at base, so the route is mostly work
+(not HTTP) on a slow or a fast machine alike."""
 _GITIGNORE = "*.db\n*.db-journal\n__pycache__/\n"
 
 
@@ -61,6 +63,7 @@ def _apply(files: Mapping[str, str], edits: tuple[Edit, ...]) -> dict[str, str]:
 
 def _service_files(service: Service, extra_ops: tuple[Op, ...] = ()) -> dict[str, str]:
     files = {rel: template(name) for rel, name in service.files.items()}
+    files.update({f"{module}.py": helper_source(module) for module in service.helpers})
     files[SPEC_FILE] = service.toml
     files["openapi.json"] = json.dumps(document(service.title, (*service.ops, *extra_ops)), indent=2) + "\n"
     files[".gitignore"] = _GITIGNORE
@@ -99,17 +102,24 @@ def init_demo(name: str, path: Path) -> DemoRepo:
     return _write(path, base, head, f"{demo.service.title} service", demo.change)
 
 
-def sensitivity_repo(path: Path, shift_pct: float) -> DemoRepo:
-    """A repo whose head makes ``POST /api/tokens`` cost ``shift_pct``% more real CPU (PBKDF2 rounds)."""
+def sensitivity_repo(path: Path, shift_pct: float, base_rounds: int | None = None) -> DemoRepo:
+    """A repo whose head makes ``POST /api/tokens`` cost ``shift_pct``% more real CPU (PBKDF2 rounds).
+
+    Base's rounds take SENSITIVITY_BASE_MS on this machine, measured now (``base_rounds`` overrides).
+    They are measured here, once, and written into both commits rather than measured by each app at
+    start: the two measurements would differ by their noise, and the 0 % control must do the same
+    work at both refs.
+    """
     if not -90 < shift_pct <= 1000:
         raise BadInput(f"shift_pct must be in (-90, 1000], got {shift_pct}")
-    head_rounds = round(SENSITIVITY_BASE_ROUNDS * (1 + shift_pct / 100))
+    base_rounds = base_rounds or rounds_for_ms(SENSITIVITY_BASE_MS)
+    head_rounds = round(base_rounds * (1 + shift_pct / 100))
     base = _service_files(DIGEST)
-    rounds = f"TOKEN_ROUNDS = {SENSITIVITY_BASE_ROUNDS}\n"
+    rounds = f"TOKEN_ROUNDS = {base_rounds}\n"
     base["app.py"] = _apply(base, (Edit("app.py", "TOKEN_ROUNDS = 0\n", rounds),))["app.py"]
     base["README.md"] = _readme("Digest (sensitivity)", "Base: the reference token cost.")
     head = _apply(base, (Edit("app.py", rounds, f"TOKEN_ROUNDS = {head_rounds}\n"),))
     # the README always changes, so even the 0 % control is a real (if endpoint-free) change
     head["README.md"] = _readme("Digest (sensitivity)", f"Head shifts token cost by {shift_pct:g}%.")
-    message = f"Token rounds {SENSITIVITY_BASE_ROUNDS} -> {head_rounds}"
+    message = f"Token rounds {base_rounds} -> {head_rounds}"
     return _write(path, base, head, "Digest service", message)

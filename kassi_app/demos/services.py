@@ -15,11 +15,20 @@ Framework = Literal["fastapi", "flask"]
 
 _UVICORN = "{python} -m uvicorn %s:app --host 127.0.0.1 --port {port} --no-access-log --log-level warning"
 _FLASK = "{python} -m flask --app %s run --host 127.0.0.1 --port {port} --with-threads"
+_PASS_PYTHONPATH = 'pass_env = ["PYTHONPATH"]'
+"""A demo's web framework may live on PYTHONPATH: Splunk's Python has none, and the search command
+puts the app's vendored lib/ there (targets get a clean environment otherwise)."""
 
 
 def template(name: str) -> str:
     """A template file shipped with kassi (``templates/<name>.txt``)."""
     return resources.files("kassi_app.demos").joinpath("templates", f"{name}.txt").read_text("utf-8")
+
+
+def helper_source(module: str) -> str:
+    """The source of a stdlib-only module of ``kassi_app.demos`` that demo apps import (``cpucost``):
+    copied verbatim, so kassi and the demo apps run the same code."""
+    return resources.files("kassi_app.demos").joinpath(f"{module}.py").read_text("utf-8")
 
 
 JUDGE_TABLE = """
@@ -43,6 +52,7 @@ def kassi_toml(
     return f"""# How kassi starts this service and loads it (see kassi's docs/kassi-toml.md).
 [target]
 start = "{start}"
+{_PASS_PYTHONPATH}
 health = "/health"
 ready_timeout_s = 20
 openapi_file = "openapi.json"
@@ -73,6 +83,8 @@ class Service:
     files: dict[str, str]
     toml: str
     ops: tuple[Op, ...]
+    helpers: tuple[str, ...] = ()
+    """Modules of ``kassi_app.demos`` written next to the app as ``<module>.py`` (see helper_source)."""
 
 
 SHOP = Service(
@@ -97,6 +109,7 @@ LIBRARY = Service(
     framework="flask",
     files={"app.py": "library_app.py", "tools/export_loans.py": "export_loans.py"},
     toml=kassi_toml(_FLASK % "app", {"LIBRARY_DB": "{workdir}/library.db"}),
+    helpers=("cpucost",),
     ops=(
         Op("GET", "/api/books", "List books with copies on the shelf", {"limit": 20}),
         Op("GET", "/api/books/{book_id}", "One book", {"book_id": 17}),
@@ -114,7 +127,7 @@ GATEWAY = Service(
         _UVICORN % "app",
         {"PRICING_URL": "http://127.0.0.1:{pricing_port}"},
         processes=f'\n[[target.process]]\nname = "pricing"\nstart = "{_UVICORN % "pricing"}"\n'
-                  'health = "/health"\n',
+                  f'{_PASS_PYTHONPATH}\nhealth = "/health"\n',
     ),
     ops=(
         Op("GET", "/api/catalog", "List SKUs", {"limit": 20}),

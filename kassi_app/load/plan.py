@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kassi_app.change.shapes import RequestShape
 from kassi_app.endpoint import Endpoint
+from kassi_app.load.traffic import Recorded
 
 
 @dataclass(frozen=True)
@@ -47,16 +49,22 @@ class LoadPlan:
     background: list[Endpoint] = field(default_factory=list)
     profile: LoadProfile = field(default_factory=LoadProfile)
     openapi: dict[str, Any] | None = None
+    shapes: dict[Endpoint, RequestShape] = field(default_factory=dict)
+    """Request shapes read from the handlers' code, for endpoints the spec does not describe."""
+    replay: dict[Endpoint, list[Recorded]] = field(default_factory=dict)
+    """Recorded requests to replay per changed endpoint (``--traffic``); their counts set the mix."""
 
     def __post_init__(self) -> None:
         if not self.endpoints and not self.background:
             raise ValueError("a load plan needs at least one endpoint")
 
     def weighted(self) -> list[tuple[Endpoint, str, float]]:
-        """``(endpoint, group, weight)`` with weights summing to 1; a changed endpoint is never background."""
+        """``(endpoint, group, weight)`` with weights summing to 1; a changed endpoint is never background.
+        With recorded traffic, the changed endpoints share their part in the recorded proportions."""
         changed = list(dict.fromkeys(self.endpoints))
         background = [e for e in dict.fromkeys(self.background) if e not in set(changed)]
         share = self.profile.changed_share if changed and background else (1.0 if changed else 0.0)
-        out = [(e, "changed", share / len(changed)) for e in changed]
+        counts = [len(self.replay.get(e, ())) or 1 for e in changed]  # the recorded mix, else equal
+        out = [(e, "changed", share * n / sum(counts)) for e, n in zip(changed, counts, strict=True)]
         out += [(e, "background", (1.0 - share) / len(background)) for e in background]
         return [item for item in out if item[2] > 0]

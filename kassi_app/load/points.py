@@ -7,17 +7,25 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from kassi_app.errors import InfrastructureError
+from kassi_app.events import ClientEvent, Stage, Variant
 
 _PERCENTILE = re.compile(r"p\((\d+(?:\.\d+)?)\)")
 _POINT_HEAD = re.compile(
     r'\{"metric":"([^"]+)","type":"Point","data":\{"time":"[^"]*","value":([-+0-9.eE]+)[,}]')
 """The start of a k6 JSON Point line: enough for metric and value without parsing the tags."""
+BLOCK_DIR = re.compile(r"k6-block(\d+)-(base|head|fix|live)")
+"""The folder of one load block in a run folder (``drive_load`` names it ``k6-block03-head``)."""
+REQUEST_ID_KEY = "kassi_request_id"
+"""Where the k6 script puts a request's ``X-Kassi-Request-Id``: the point's metadata (runtime.js)."""
+_FRACTION = re.compile(r"(\.\d{6})\d*")
+_STAGES: dict[str, Stage] = {"low": "low", "high": "high"}
 
 
 @dataclass(frozen=True)
@@ -94,4 +102,40 @@ def trend_stats(values: list[float], stats: Iterable[str]) -> dict[str, float]:
             out[stat] = float(np.percentile(data, 50))
         elif match := _PERCENTILE.fullmatch(stat):
             out[stat] = float(np.percentile(data, float(match.group(1))))
+    return out
+
+
+def _epoch(text: str) -> float:
+    """k6's RFC 3339 time (nanoseconds, ``Z``) as epoch seconds; fromisoformat takes microseconds."""
+    return datetime.fromisoformat(_FRACTION.sub(r"\1", text.replace("Z", "+00:00"))).timestamp()
+
+
+def block_points(run_dir: Path) -> list[tuple[int, Variant, tuple[Path, ...]]]:
+    """Each load block of a run folder, in order: its number, variant and k6 points files."""
+    blocks = []
+    for folder in sorted(run_dir.glob("k6-block*-*")):
+        match = BLOCK_DIR.fullmatch(folder.name)
+        if match and folder.is_dir():
+            files = tuple(sorted(folder.glob("*points.json*")))
+            blocks.append((int(match.group(1)), cast(Variant, match.group(2)), files))
+    return blocks
+
+
+def client_events(run_dir: Path, run_id: str) -> list[ClientEvent]:
+    """k6's own view of every request of a run (one ``http_req_duration`` point each), block by block."""
+    out: list[ClientEvent] = []
+    for block, variant, files in block_points(run_dir):
+        for path in files:
+            for line in _point_lines(path):
+                if '"metric":"http_req_duration","type":"Point"' not in line:
+                    continue
+                data = _row(line, path)["data"]
+                tags = data.get("tags") or {}
+                out.append(ClientEvent(
+                    _time=_epoch(data["time"]), run_id=run_id, variant=variant,
+                    request_id=(data.get("metadata") or {}).get(REQUEST_ID_KEY),
+                    http_method=str(tags.get("method", "")), route=str(tags.get("name", "")),
+                    status=int(tags.get("status") or 0), duration_ms=float(data["value"]),
+                    stage=_STAGES.get(str(tags.get("scenario", "")), ""), block=block,
+                ))
     return out

@@ -1,22 +1,29 @@
-"""One concrete request shape per endpoint, read from the OpenAPI spec (or guessed without one).
+"""One concrete request shape per endpoint: from the OpenAPI spec, else from the handler's code
+(``change/shapes*.py``), else an empty JSON object that is reported as such (``body_known``).
 
 Path parameters are resolved at run time by the k6 script's ``setup()`` from the service's own
 collection route (``/api/owners`` for ``/api/owners/{id}``), because ids the service really has
-exercise the real code path; the spec's examples (or a typed default) are the fallback.
+exercise the real code path; the spec's examples (or a typed default, or the route's converter) are
+the fallback.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from kassi_app.change.shapes import RequestShape
 from kassi_app.endpoint import Endpoint
 from kassi_app.load.samples import JsonValue, SchemaResolver
+from kassi_app.load.traffic import Recorded, spread
 
 _PARAM = re.compile(r"\{([^}/]+)\}")
 _JSON_TYPES = ("application/json", "application/problem+json")
+_BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,14 @@ class RequestSpec:
     headers: dict[str, str]
     body: str | None
     content_type: str | None
+    body_known: bool = True
+    """False: a body route kassi found no shape for (no spec operation, no handler it could read)."""
+    shape_source: str | None = None
+    """Where the shape came from: "spec", or the handler kassi read (``register() reads``)."""
+    csrf: bool = False
+    """Fetch the form page first and send its CSRF token (a Django form view)."""
+    replay: tuple[Recorded, ...] = ()
+    """Recorded requests to send instead of the built one, in turn (``--traffic``)."""
 
     def to_json(self) -> dict[str, JsonValue]:
         """The shape the k6 runtime reads (see runtime.js)."""
@@ -50,6 +65,8 @@ class RequestSpec:
             "headers": self.headers,
             "body": self.body,
             "contentType": self.content_type,
+            "csrf": self.csrf,
+            "replay": [r.to_json() for r in self.replay],
         }
 
 
@@ -123,18 +140,44 @@ class SpecIndex:
         return json.dumps(self.resolver.example(media.get("schema", {}))), media_type
 
 
-def build_request(index: SpecIndex, endpoint: Endpoint, group: str, weight: float) -> RequestSpec:
+def collection_for(prefix: str, index: SpecIndex, declared: Sequence[Endpoint]) -> str | None:
+    """The list route that holds the ids of ``prefix/{id}``, from the service's own routing only.
+
+    The spec's GET operations when there is a spec, else the GET routes the code declares (Django's
+    ``authors/`` next to ``author/<int:pk>``): the prefix itself or its plural. A route nobody
+    declares is not guessed (each guess would answer 404). With neither a spec nor any declared
+    route (a live run given bare endpoints), the prefix is the only hint there is.
+    """
+    if not prefix or prefix.endswith("}"):
+        return None
+    stem = prefix.rstrip("/")
+    candidates = [stem, f"{stem}s", f"{stem}es"] + ([f"{stem[:-1]}ies"] if stem.endswith("y") else [])
+    if index.spec:
+        return next((c for c in candidates if index.has_get(c)), None)
+    gets = {route_key(e.route): e.route for e in declared if e.method == "GET"}
+    if not gets:
+        return prefix
+    return next((gets[route_key(c)] for c in candidates if route_key(c) in gets), None)
+
+
+def build_request(index: SpecIndex, endpoint: Endpoint, group: str, weight: float,
+                  shape: RequestShape | None = None, declared: Sequence[Endpoint] = (),
+                  recorded: Sequence[Recorded] = ()) -> RequestSpec:
+    """One request shape: the spec's operation first, else the shape read from the handler's code;
+    ``recorded`` requests, when given, are what is sent (with the built body where they have none)."""
     template, op, params = index.operation(endpoint)
+    shape = None if op else shape  # a spec operation is the author's word; the code reading is the fallback
     by_name = {str(p["name"]): p for p in params if p.get("in") == "path"}
     spec_names = _PARAM.findall(template)  # same positions as the endpoint's, maybe other names
     path_params = []
     for position, match in enumerate(_PARAM.finditer(endpoint.route)):
         name = match.group(1)
         prefix = endpoint.route[: match.start()].rstrip("/")
-        usable = bool(prefix) and not prefix.endswith("}") and (not index.spec or index.has_get(prefix))
         spec_param = by_name.get(spec_names[position]) if position < len(spec_names) else None
         fallback = index.param_value(spec_param) if spec_param else 1
-        path_params.append(PathParam(name, prefix if usable else None, fallback))
+        if shape is not None and name in shape.path:
+            fallback = index.resolver.example(shape.path[name], seq=False)
+        path_params.append(PathParam(name, collection_for(prefix, index, declared), fallback))
     # Required query parameters, and optional ones the spec gives an example for: an example is the
     # spec author saying what a typical request sends (a search without its `q` is not typical).
     query = {str(p["name"]): index.param_value(p) for p in params
@@ -142,9 +185,28 @@ def build_request(index: SpecIndex, endpoint: Endpoint, group: str, weight: floa
     headers = {str(p["name"]): str(index.param_value(p)) for p in params
                if p.get("in") == "header" and p.get("required")}
     body, content_type = index.body(op, params)
-    if body is None and endpoint.method in ("POST", "PUT", "PATCH") and not op:
-        body, content_type = "{}", "application/json"  # no spec: an empty JSON object beats no body
-    return RequestSpec(endpoint, group, weight, tuple(path_params), query, headers, body, content_type)
+    body_known = body is not None or bool(op)
+    if shape is not None:
+        query.update({name: index.resolver.example(schema, seq=False) for name, schema in shape.query.items()})
+        if shape.body is not None and endpoint.method in _BODY_METHODS:
+            body, content_type = _encode(index.resolver.example(shape.body), shape.encoding)
+            body_known = True
+    if body is None and endpoint.method in _BODY_METHODS and not op:
+        body, content_type = "{}", "application/json"  # nothing known: an empty JSON object beats no body
+    replay = tuple(r.filled(body, content_type) for r in spread(recorded))
+    return RequestSpec(endpoint, group, weight, tuple(path_params), query, headers, body, content_type,
+                       body_known or endpoint.method not in _BODY_METHODS or (
+                           bool(replay) and all(r.body is not None for r in replay)),
+                       shape.source if shape is not None else ("spec" if op else None),
+                       shape is not None and shape.csrf, replay)
+
+
+def _encode(value: JsonValue, encoding: str | None) -> tuple[str, str]:
+    if encoding != "form" or not isinstance(value, dict):
+        return json.dumps(value), "application/json"
+    flat = {k: (json.dumps(v) if isinstance(v, dict) else ("on" if v is True else v)) for k, v in value.items()
+            if v is not None and v is not False}
+    return urlencode(flat, doseq=True), "application/x-www-form-urlencoded"
 
 
 def _has_example(param: dict[str, Any]) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 
 from kassi_app.errors import InfrastructureError
 from kassi_app.load.k6bin import K6_MISSING, k6_binary
+from kassi_app.target import cleanup
 from kassi_app.target.process import free_port
 
 THRESHOLDS_CROSSED = 99
@@ -247,6 +248,7 @@ class K6Process:
 def run_processes(processes: list[K6Process], timeout_s: float) -> list[K6Result]:
     """Wait for all; the first failure or the deadline stops every process still running."""
     deadline = time.monotonic() + timeout_s
+    tokens = [cleanup.register(p.kill) for p in processes]  # a cancelled run stops its k6 too
     try:
         while True:
             codes = [p.poll() for p in processes]
@@ -263,6 +265,8 @@ def run_processes(processes: list[K6Process], timeout_s: float) -> list[K6Result
                     f"last output: {_k6_message(late.tail())}")
             time.sleep(0.05)
     finally:
+        for token in tokens:
+            cleanup.unregister(token)
         for process in processes:
             if process.poll() is None:
                 process.kill()

@@ -7,7 +7,7 @@ from importlib import resources
 from typing import Any
 
 from kassi_app.load.plan import LoadPlan, LoadProfile
-from kassi_app.load.requests import SpecIndex, build_request
+from kassi_app.load.requests import RequestSpec, SpecIndex, build_request
 from kassi_app.load.samples import SEQ_TOKEN
 from kassi_app.redact import redact
 
@@ -63,11 +63,20 @@ def _redacted(request: dict[str, Any]) -> dict[str, Any]:
     return {**request, **redact({k: request[k] for k in ("headers", "query", "body")})}
 
 
-def render_script(plan: LoadPlan) -> str:
-    """The k6 script text for ``plan``; BASE_URL and KASSI_BLOCK come from ``-e`` at run time."""
+def plan_requests(plan: LoadPlan) -> list[RequestSpec]:
+    """The concrete request of every endpoint of ``plan``, in its weighted order."""
     index = SpecIndex(plan.openapi)
+    declared = [*plan.endpoints, *plan.background]
+    return [build_request(index, endpoint, group, weight, plan.shapes.get(endpoint), declared,
+                          plan.replay.get(endpoint, ()))
+            for endpoint, group, weight in plan.weighted()]
+
+
+def render_script(plan: LoadPlan) -> str:
+    """The k6 script text for ``plan``; BASE_URL and KASSI_BLOCK come from ``-e`` at run time (and
+    LOOKUP_URL, where ids are looked up, when it is not BASE_URL)."""
     weighted = plan.weighted()
-    requests = [build_request(index, endpoint, group, weight) for endpoint, group, weight in weighted]
+    requests = plan_requests(plan)
     data = {
         "requests": [_redacted(r.to_json()) for r in requests],
         "schedule": weighted_schedule([w for _, _, w in weighted]),

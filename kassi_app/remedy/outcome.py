@@ -71,7 +71,7 @@ def fix_section(remedy: Remedy) -> str:
         shown = "; ".join(f"{c.name} {c.status}" + (f" ({c.reason})" if c.status != "passed" else "")
                           for c in remedy.checks.results())
         lines += ["", f"Checks: {shown}."]
-    lines += ["", _verified_line(remedy.verified)]
+    lines += ["", verified_line(remedy.verified)]
     lines += ["", "```diff", remedy.patch.text.rstrip("\n"), "```"]
     if remedy.model:
         failure = remedy.model.get("failure")
@@ -84,7 +84,7 @@ def fix_section(remedy: Remedy) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _verified_line(verified: Mapping[str, Any] | None) -> str:
+def verified_line(verified: Mapping[str, Any] | None) -> str:
     if verified is None:
         return "fix not verified under load."
     if verified.get("class") == "HEALTHY":

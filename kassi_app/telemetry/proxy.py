@@ -46,6 +46,8 @@ _BLOCK = re.compile(rb"^-?[0-9]{1,9}$")
 LINGER_S = 1.0
 LINGER_BYTES = 4 * 1024 * 1024
 HAND_OVER_S = 0.05
+REQUEST_ID_MAX = 128
+"""Bytes of ``X-Kassi-Request-Id`` kept (kassi's own ids are ~30): a client cannot bloat the store."""
 _REQUEST_DROP = HOP_BY_HOP | {b"expect"}
 _STAGES: dict[bytes, Stage] = {b"low": "low", b"high": "high"}
 _WHITESPACE = re.compile(r"\s+")
@@ -74,6 +76,9 @@ class _Request:
     stage: Stage
     block: int
     has_body: bool
+    request_id: str | None
+    lookup: bool = False
+    """Sent with ``X-Kassi-Lookup`` (the load looking up ids or a CSRF token): relayed, never recorded."""
 
 
 async def _reject(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reason: str) -> None:
@@ -240,6 +245,7 @@ class AccessLogProxy:
         block = head.get(b"x-kassi-block")
         if block is not None and not _BLOCK.match(block):
             raise _BadRequest(f"bad X-Kassi-Block header: {block[:40]!r}")
+        request_id = head.get(b"x-kassi-request-id")
         path = target.decode("latin-1")
         return _Request(
             head=head,
@@ -249,6 +255,8 @@ class AccessLogProxy:
             stage=_STAGES.get((head.get(b"x-kassi-stage") or b"").lower(), ""),
             block=int(block) if block is not None else -1,
             has_body=is_chunked(head) or bool(content_length(head)),
+            request_id=request_id[:REQUEST_ID_MAX].decode("latin-1") if request_id else None,
+            lookup=head.get(b"x-kassi-lookup") is not None,
         )
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
@@ -398,6 +406,8 @@ class AccessLogProxy:
         self._events = []
 
     def _emit(self, req: _Request, status: int, bytes_out: int, error: str | None) -> None:
+        if req.lookup:
+            return
         if not self._events:
             asyncio.get_running_loop().call_later(HAND_OVER_S, self._hand_over)
         method, target, _ = req.head.start
@@ -415,5 +425,6 @@ class AccessLogProxy:
                 error=error,
                 stage=req.stage,
                 block=req.block,
+                request_id=req.request_id,
             )
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from itertools import groupby
 from typing import Any, Generic, Protocol, TypeVar
 
-from kassi_app.events import AccessEvent, ParsedException, StackFrame, Variant
+from kassi_app.events import AccessEvent, LogEvent, ParsedException, StackFrame, Variant
 
 R_co = TypeVar("R_co", covariant=True)
 SqlParam = str | int | float
@@ -265,11 +265,8 @@ class TopExceptionsQuery(Scope):
 
     limit: int = 10
 
-    def _log_scope(self) -> Scope:
-        return Scope(run_id=self.run_id, variant=self.variant, earliest=self.earliest, latest=self.latest)
-
     def to_sql(self) -> tuple[str, tuple[SqlParam, ...]]:
-        where, params = self._log_scope().where()
+        where, params = _log_scope(self).where()
         return (
             "SELECT variant, exception_type, exception_message, sample, n FROM ("
             "SELECT variant, exception_type, exception_message, min(exception_json) AS sample, "
@@ -283,7 +280,7 @@ class TopExceptionsQuery(Scope):
 
     def to_spl(self) -> str:
         return (
-            f"search {self._log_scope().search(LOG_SEARCH)} AND isnotnull('exception.type') "
+            f"search {_log_scope(self).search(LOG_SEARCH)} AND isnotnull('exception.type') "
             f"| top limit={self.limit} exception.type exception.message by variant"
         )
 
@@ -293,3 +290,40 @@ class TopExceptionsQuery(Scope):
             frames = tuple(StackFrame(**f) for f in json.loads(raw)["frames"])
             out.append(ExceptionCount(variant, ParsedException(exc_type, message, frames), count))
         return tuple(out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogEventsQuery(Scope):
+    """The target's log events in scope, oldest first (what a publisher sends as ``kassi:log``).
+
+    Log events carry no route or stage: only run, variant and time window narrow them.
+    """
+
+    def to_sql(self) -> tuple[str, tuple[SqlParam, ...]]:
+        where, params = _log_scope(self).where()
+        return (
+            "SELECT _time, run_id, variant, stream, level, message, exception_json "
+            f"FROM log_events WHERE {where} ORDER BY _time, rowid",
+            params,
+        )
+
+    def to_spl(self) -> str:
+        return (f"search {_log_scope(self).search(LOG_SEARCH)} | sort 0 _time "
+                "| table _time run_id variant stream level message exception")
+
+    def read(self, rows: Sequence[Row]) -> tuple[LogEvent, ...]:
+        return tuple(LogEvent(t, run_id, variant, stream, level, message, _exception(raw))
+                     for t, run_id, variant, stream, level, message, raw in rows)
+
+
+def _log_scope(scope: Scope) -> Scope:
+    """``scope`` for log events, which carry no route or stage."""
+    return Scope(run_id=scope.run_id, variant=scope.variant, earliest=scope.earliest, latest=scope.latest)
+
+
+def _exception(raw: str | None) -> ParsedException | None:
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    frames = tuple(StackFrame(**f) for f in data.get("frames") or ())
+    return ParsedException(data["type"], data["message"], frames)

@@ -309,6 +309,7 @@ def read_access_events(rows: Sequence[SplRow]) -> tuple[AccessEvent, ...]:
             error=_text(r, "error"),
             stage="",
             block=_int(r, "block"),
+            request_id=_text(r, "request_id"),
         )
         for r in rows
     ]

@@ -31,7 +31,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS access_events (
     _time REAL NOT NULL, run_id TEXT NOT NULL, variant TEXT NOT NULL, http_method TEXT NOT NULL,
     route TEXT NOT NULL, uri_path TEXT NOT NULL, status INTEGER NOT NULL, duration_ms REAL NOT NULL,
-    bytes_out INTEGER NOT NULL, error TEXT, stage TEXT NOT NULL, block INTEGER NOT NULL
+    bytes_out INTEGER NOT NULL, error TEXT, stage TEXT NOT NULL, block INTEGER NOT NULL,
+    request_id TEXT
 );
 CREATE INDEX IF NOT EXISTS access_by_run ON access_events (run_id, variant, route);
 CREATE TABLE IF NOT EXISTS log_events (
@@ -44,6 +45,17 @@ CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, created REAL NOT NULL, record TEXT NOT NULL
 );
 """
+
+ADDED_COLUMNS = (("access_events", "request_id", "TEXT"),)
+"""Columns added since the first schema: a store written by an older kassi gets them on open
+(``CREATE TABLE IF NOT EXISTS`` leaves an existing table as it was). Old rows read as NULL."""
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, column, kind in ADDED_COLUMNS:
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 def default_db_path() -> Path:
@@ -77,6 +89,8 @@ class SQLiteStore:
             self._writer.execute("PRAGMA journal_mode=WAL")
             self._writer.execute("PRAGMA synchronous=NORMAL")
             self._writer.executescript(SCHEMA)
+            with self._writer:
+                _add_missing_columns(self._writer)
         except (OSError, sqlite3.Error) as exc:
             raise InfrastructureError(f"telemetry store {self.path} unusable: {exc}") from exc
 
@@ -99,7 +113,8 @@ class SQLiteStore:
 
     def write_access(self, events: Sequence[AccessEvent]) -> None:
         self._write(
-            f"INSERT INTO access_events VALUES ({', '.join('?' * len(ACCESS_COLUMNS))})",
+            f"INSERT INTO access_events ({', '.join(ACCESS_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(ACCESS_COLUMNS))})",
             [
                 (
                     e._time,
@@ -114,6 +129,7 @@ class SQLiteStore:
                     redact_text(e.error) if e.error else e.error,
                     e.stage,
                     e.block,
+                    e.request_id,
                 )
                 for e in events
             ],

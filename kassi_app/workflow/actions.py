@@ -15,17 +15,20 @@ from typing import Any
 
 from kassi_app.change import all_endpoints, changed_endpoints
 from kassi_app.change.appwide import app_wide_targets
+from kassi_app.change.request_shapes import route_shapes
 from kassi_app.config import ProjectSettings, RunRequest, RunSettings, resolve_settings
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput, InfrastructureError
 from kassi_app.events import AccessEvent, Variant
 from kassi_app.explain import explain_verdict, render_analysis
 from kassi_app.git import resolve_ref, show_file
-from kassi_app.hosts import check_target_url
+from kassi_app.hosts import check_target_url, origin_url
 from kassi_app.inputs import MAX_INPUT_BYTES
 from kassi_app.judge import ChangedLike, Verdict, inconclusive, judge_ab, judge_live
 from kassi_app.judge.sequential import Look
 from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
+from kassi_app.load.script import plan_requests
+from kassi_app.load.traffic import read_traffic, replay_for
 from kassi_app.openapi import load_openapi, operations, parse_openapi
 from kassi_app.redact import redact, redact_text
 from kassi_app.target import TargetSpec, checkout, start_target
@@ -38,8 +41,9 @@ from kassi_app.telemetry.spl import BlockWindow
 from kassi_app.telemetry.splunk_open import load_settings, open_splunk_store
 from kassi_app.workflow.context import RunContext, Side
 from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, RunEvidence, Telemetry
-from kassi_app.workflow.record import build_record
-from kassi_app.workflow.runs import sealed_files
+from kassi_app.workflow.reach import annotate, reach_dict, reach_of, unbuildable, unbuildable_note
+from kassi_app.workflow.record import build_record, full_analysis
+from kassi_app.workflow.runs import apply_retention, sealed_files
 
 K6_MARGIN_S = 60.0
 """Slack on top of a block's planned duration before the k6 runner gives up on it."""
@@ -98,7 +102,7 @@ def begin(ctx: RunContext, request: RunRequest) -> dict[str, Any]:
     ev.settings = resolve_settings(request, project)
     return {
         "run_id": ctx.run_id, "mode": request.mode, **facts,
-        "max_extensions": ev.settings.max_extensions, "extensions": 0,
+        "max_extensions": ev.settings.max_extensions, "extensions": 0, "fix": ev.settings.fix,
     }
 
 
@@ -116,6 +120,7 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
         if not ev.endpoints:  # app config, middleware, a shared helper: judge a few routes, load them
             ev.app_wide = app_wide_targets(ev.changes.files, known)
             ev.endpoints = [t.endpoint for t in ev.app_wide]
+        ev.shapes = route_shapes(repo, head)
     else:
         ev.openapi = load_openapi(req.openapi, req.allow_hosts) if req.openapi else None
         known = operations(ev.openapi) if ev.openapi else list(ev.endpoints)
@@ -127,11 +132,15 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
     ev.background = [e for e in known if e not in ev.endpoints]
     if not ev.endpoints and not ev.background:
         raise BadInput("nothing to load: the change touches no endpoint and the service lists none")
+    if req.traffic:
+        ev.replay = replay_for(read_traffic(Path(req.traffic)), ev.endpoints)
     return {
         "changed": [c.to_json() for c in ev.changes.endpoints] + [t.to_json() for t in ev.app_wide],
         "endpoints": [str(e) for e in ev.endpoints],
         "background": [str(e) for e in ev.background],
         "files": ev.changes.files,
+        "request_shapes": {str(ep): shape.source for ep, shape in sorted(ev.shapes.items())},
+        "replay": {str(ep): len(recorded) for ep, recorded in sorted(ev.replay.items())},
     }
 
 
@@ -153,7 +162,8 @@ def prepare_load(ctx: RunContext) -> dict[str, Any]:
     """Render the k6 script for the endpoints and background mix, and validate it with k6 inspect."""
     settings, ev = _settings(ctx), ctx.evidence
     profile = load_profile(settings)
-    plan = LoadPlan(ev.endpoints, ev.background, profile, ev.openapi)
+    plan = LoadPlan(ev.endpoints, ev.background, profile, ev.openapi, ev.shapes, ev.replay)
+    ev.unbuilt = unbuildable(plan_requests(plan), ev.endpoints)
     ev.script = ctx.run_dir / "load.js"
     ev.script.write_text(render_script(plan), encoding="utf-8")
     needs = validate_script(ev.script)
@@ -162,6 +172,7 @@ def prepare_load(ctx: RunContext) -> dict[str, Any]:
         "profile": settings.load.model_dump(),
         "block_duration_s": needs.total_duration_s,
         "max_vus": needs.max_vus,
+        "warnings": [unbuildable_note(ep) for ep in ev.unbuilt],
     }
 
 
@@ -197,30 +208,48 @@ def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
     settings, ev, res = _settings(ctx), ctx.evidence, ctx.resources
     if ev.script is None or not res.sides:
         raise InfrastructureError("no load script or no target to load")
+    count = rounds if rounds is not None else settings.load.rounds
+    new_blocks = drive_rounds(ctx, res.sides, ctx.run_id, count, ev.blocks)
+    return {"blocks": [b.to_dict() for b in new_blocks], "total_blocks": len(ev.blocks)}
+
+
+def drive_rounds(
+    ctx: RunContext, sides: Sequence[Side], run_id: str, rounds: int, blocks: list[BlockResult], tag: str = ""
+) -> list[BlockResult]:
+    """``rounds`` ABBA rounds of the run's k6 script at ``sides``, the proxies recording under
+    ``run_id``; each block's result is appended to ``blocks`` and returned. The fix's A/B runs
+    (remedy and verify-fix, ``tag`` naming their k6 folders) measure with exactly this."""
+    settings, ev, res = _settings(ctx), ctx.evidence, ctx.resources
+    assert ev.script is not None
     profile = load_profile(settings)
     routes = [e.route for e in (*ev.endpoints, *ev.background)]
     block_s = profile.low_duration_s + profile.high_duration_s + profile.graceful_stop_s
     timeout_s = block_s + profile.setup_timeout_s + K6_MARGIN_S
     new_blocks: list[BlockResult] = []
     script = ev.script
+    # Ids are looked up at the base service itself, not through a proxy: the same ids for both sides,
+    # checked to answer 2xx at base, and no lookup ever counted as load.
+    base = next((s for s in res.sides if s.variant == "base"), None)
+    lookup = {"LOOKUP_URL": origin_url(base.host, base.port)} if base is not None else {}
 
     def k6(block: int, variant: Variant, base_url: str) -> K6Result:
         return run_segmented(
-            script, settings.segments, env={"BASE_URL": base_url, "KASSI_BLOCK": str(block)},
-            workdir=ctx.run_dir / f"k6-block{block:02d}-{variant}", timeout_s=timeout_s,
+            script, settings.segments, env={"BASE_URL": base_url, "KASSI_BLOCK": str(block), **lookup},
+            workdir=ctx.run_dir / f"k6-{tag}block{block:02d}-{variant}", timeout_s=timeout_s,
         )
 
-    for _ in range(rounds if rounds is not None else settings.load.rounds):
-        for side in _round_order(res.sides, len(ev.blocks)):
-            block = len(ev.blocks)
+    for _ in range(rounds):
+        for side in _round_order(sides, len(blocks)):
+            ctx.check_cancel()
+            block = len(blocks)
             if side.target is not None:
                 side.target.check_alive()
             if isinstance(res.truth, ExternalTruth):  # no proxy: the service's own log is the truth
                 started = time.time()
                 result = k6(block, side.variant, (_request(ctx).url or "").rstrip("/"))
-                res.truth.record_block(BlockWindow(ctx.run_id, side.variant, block, started, time.time()))
+                res.truth.record_block(BlockWindow(run_id, side.variant, block, started, time.time()))
             else:
-                proxy = AccessLogProxy(side.host, side.port, ctx.run_id, side.variant, routes, res.store.write_access)
+                proxy = AccessLogProxy(side.host, side.port, run_id, side.variant, routes, res.store.write_access)
                 proxy_port = proxy.start()
                 try:
                     result = k6(block, side.variant, f"http://127.0.0.1:{proxy_port}")
@@ -228,9 +257,9 @@ def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
                     proxy.stop()
             if side.target is not None:
                 side.target.check_alive()
-            ev.blocks.append(BlockResult.of(block, side.variant, result))
-            new_blocks.append(ev.blocks[-1])
-    return {"blocks": [b.to_dict() for b in new_blocks], "total_blocks": len(ev.blocks)}
+            blocks.append(BlockResult.of(block, side.variant, result))
+            new_blocks.append(blocks[-1])
+    return new_blocks
 
 
 def _round_order(sides: Sequence[Side], blocks_done: int) -> list[Side]:
@@ -286,9 +315,14 @@ def judge(ctx: RunContext) -> dict[str, Any]:
             events, ev.endpoints, settings.judge, settings.slo.to_slo(),
             stage_users=(settings.load.low_vus, settings.load.high_vus),
         )
+    reach = reach_of(events, ev.endpoints)
+    ev.verdict, ev.reach_notes = annotate(ev.verdict, reach, ev.unbuilt)
+    ev.reach = reach_dict(reach)
     for route in ev.verdict.routes:
-        ctx.sink.route_result(ctx.run_id, route.to_dict())
-    return {"verdict_class": ev.verdict.cls, "reason": ev.verdict.reason}
+        share = ev.reach.get(f"{route.endpoint}")
+        ctx.sink.route_result(ctx.run_id, {**route.to_dict(), **({"2xx_share": share} if share else {})})
+    return {"verdict_class": ev.verdict.cls, "reason": ev.verdict.reason, "reach": ev.reach,
+            "warnings": ev.reach_notes}
 
 
 def explain(ctx: RunContext) -> dict[str, Any]:
@@ -326,15 +360,18 @@ def conclude(ctx: RunContext) -> dict[str, Any]:
         ctx.resources.close()
     ctx.resources.flush_logs(ev.logs)
     ev.verdict = ev.verdict or inconclusive("the run ended before a verdict")
-    ctx.sink.verdict(ctx.run_id, _verdict_view(ev.verdict))
+    ctx.sink.verdict(ctx.run_id, _verdict_view(ctx, ev.verdict))
     record = build_record(ctx, _safe_telemetry(ctx))
     ctx.record_path.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     ctx.resources.store.put_run(ctx.run_id, record)
-    return {"verdict_class": ev.verdict.cls, "record": str(ctx.record_path), "files_sha256": sealed_files(ctx.run_dir)}
+    req = ev.request or RunRequest()
+    removed = apply_retention(ctx.run_dir.parent, ctx.run_id, req.keep_runs, req.keep_days)
+    return {"verdict_class": ev.verdict.cls, "record": str(ctx.record_path), "files_sha256": sealed_files(ctx.run_dir),
+            "runs_removed": len(removed)}
 
 
-def _verdict_view(verdict: Verdict) -> dict[str, Any]:
-    return {**verdict.to_dict(), "analysis": render_analysis(verdict)}
+def _verdict_view(ctx: RunContext, verdict: Verdict) -> dict[str, Any]:
+    return {**verdict.to_dict(), "analysis": full_analysis(verdict, ctx.evidence.remedy)}
 
 
 def _access_events(ctx: RunContext) -> list[AccessEvent]:

@@ -2,7 +2,7 @@
 
 It sees exactly what any other driver sees (the legal actions) and moves only through
 ``Governor.step``; it prefers, after a verdict, to extend an INCONCLUSIVE run while it may, then
-to explain, then to conclude.
+to explain, then (when asked) to fix and verify the fix, then to conclude.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from kassi_app.workflow.governor import Governor, StepOutcome
 
 PREFERENCE = (
     "begin", "read_change", "prepare_load", "start_targets", "drive_load", "collect", "judge",
-    "extend_load", "explain", "abort", "conclude",
+    "extend_load", "explain", "remedy", "verify_fix", "abort", "conclude",
 )
 MAX_STEPS = 64
 """A bound on the loop: the graph has no unbounded cycle, so a longer run is a bug, not a long run."""

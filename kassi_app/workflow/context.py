@@ -6,6 +6,7 @@ The phases in ``actions.py`` do the work; the graph in ``graph.py`` decides whic
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from kassi_app.errors import KassiError
+from kassi_app.errors import INTERRUPTED, Interrupted, KassiError
 from kassi_app.events import LogEvent, Variant
 from kassi_app.home import kassi_home, private_dir
 from kassi_app.target import RunningTarget
@@ -25,6 +26,8 @@ from kassi_app.workflow.runs import new_run_id
 from kassi_app.workflow.sink import NullSink, RunSink, SafeSink
 
 T = TypeVar("T")
+MAX_LOG_EVENTS = 200_000
+"""Target log lines a run keeps (a few hundred bytes each: well under 100 MB)."""
 
 
 @dataclass
@@ -79,8 +82,11 @@ class RunResources:
 class RunContext:
     """A run in the making. One per run; the governor's actions close over it."""
 
-    def __init__(self, home: Path | None = None, sink: RunSink | None = None) -> None:
+    def __init__(
+        self, home: Path | None = None, sink: RunSink | None = None, cancel: threading.Event | None = None
+    ) -> None:
         self.home = home or kassi_home()
+        self.cancel = cancel or threading.Event()
         self.run_id = new_run_id()
         self.run_dir = private_dir(self.home / "runs" / self.run_id)
         self.evidence = RunEvidence()
@@ -89,14 +95,29 @@ class RunContext:
         self.timer = PhaseTimer()
         self.record_path = self.run_dir / "run.json"
 
-    def guarded(self, name: str, work: Callable[[], T]) -> T:
-        """Run one phase's work, timing it and keeping the first kassi error (it sets the exit code)."""
+    def guarded(self, name: str, work: Callable[[], T], *, cancellable: bool = True) -> T:
+        """Run one phase's work, timing it and keeping the first kassi error (it sets the exit code).
+        A ``cancellable`` phase of a cancelled run fails before it starts anything."""
         with self.timer.phase(name):
             try:
+                if cancellable:
+                    self.check_cancel()
                 return work()
             except KassiError as exc:
                 self.evidence.failure = self.evidence.failure or exc
                 raise
 
+    def check_cancel(self) -> None:
+        """Raise Interrupted once the face cancelled the run: checked before each phase and each load
+        block, so a cancelled run starts nothing new and goes on to abort and conclude (sealed)."""
+        if self.cancel.is_set():
+            raise Interrupted(INTERRUPTED)
+
     def keep_log(self, event: LogEvent) -> None:
-        self.evidence.logs.append(event)  # list.append is atomic: both targets' reader threads call this
+        """Keep one of the targets' log lines (both targets' reader threads call this; list.append is
+        atomic). At most MAX_LOG_EVENTS are kept: a target that logs without end must not exhaust
+        kassi's memory; the ones dropped are counted and named in the record."""
+        if len(self.evidence.logs) < MAX_LOG_EVENTS:
+            self.evidence.logs.append(event)
+        else:
+            self.evidence.logs_dropped += 1

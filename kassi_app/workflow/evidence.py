@@ -12,12 +12,15 @@ from typing import Any
 
 from kassi_app.change import ChangeSet
 from kassi_app.change.appwide import AppWideEndpoint
+from kassi_app.change.shapes import RequestShape
 from kassi_app.config import RunRequest, RunSettings
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import KassiError
 from kassi_app.events import LogEvent, Variant
 from kassi_app.judge import Verdict
 from kassi_app.load import K6Result
+from kassi_app.load.traffic import Recorded
+from kassi_app.remedy import Remedy
 from kassi_app.target import TargetSpec
 from kassi_app.telemetry.queries import RouteStats
 from kassi_app.telemetry.splunk_settings import SplunkSettings
@@ -92,15 +95,35 @@ class RunEvidence:
     """Blocks driven at each judge phase so far (sequential looks: judge/sequential.py)."""
     """A change that touches no endpoint: the routes judged as its targets (change/appwide.py)."""
     background: list[Endpoint] = field(default_factory=list)
+    shapes: dict[Endpoint, RequestShape] = field(default_factory=dict)
+    """Request shapes read from the handlers' code (A/B runs)."""
+    replay: dict[Endpoint, list[Recorded]] = field(default_factory=dict)
+    """Recorded requests of the changed endpoints (``--traffic``), secrets dropped."""
     script: Path | None = None
+    unbuilt: list[Endpoint] = field(default_factory=list)
+    """Changed body routes the load plan has no valid body for ("POST /x: no valid body known")."""
     blocks: list[BlockResult] = field(default_factory=list)
     logs: list[LogEvent] = field(default_factory=list)
+    logs_dropped: int = 0
+    """Target log lines past the run's cap (``context.MAX_LOG_EVENTS``), counted, not kept."""
     telemetry: Telemetry = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     refused: list[Endpoint] = field(default_factory=list)
     """Endpoints read from the repo's code whose route is not a plain path: neither loaded nor judged."""
+    reach: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Changed route -> variant -> share of its requests that answered 2xx (set by judge)."""
+    reach_notes: list[str] = field(default_factory=list)
+    """Changed routes whose own code the load did not reach (set by judge)."""
     verdict: Verdict | None = None
     failure: KassiError | None = None
+    remedy: Remedy | None = None
+    """The fix (remedy phase) and what its checks and verify-fix run found; never the run's verdict."""
+    remedy_error: str | None = None
+    """Why the remedy phase ended without a fix (the run's verdict stands)."""
+    fix_candidates: list[Remedy] = field(default_factory=list)
+    """The checked fixes verify-fix tries in order: a model's (when configured), then the revert."""
+    fix_deadline: float | None = None
+    """``time.monotonic()`` by which the fix's experiments must be done (the budget)."""
 
     def telemetry_dict(self) -> dict[str, dict[str, dict[str, Any]]]:
         return {v: {r: t.to_dict() for r, t in routes.items()} for v, routes in self.telemetry.items()}

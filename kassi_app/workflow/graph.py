@@ -3,11 +3,17 @@ legal moves between them.
 
     begin -> read_change -> prepare_load -> start_targets -> drive_load -> collect -> judge
     judge -> explain -> conclude            (the verdict, explained)
+    explain -> remedy -> verify_fix -> conclude
+                                            (--fix and a REGRESSION or DEGRADING verdict)
     judge -> conclude                       (end right after the verdict)
     judge -> extend_load -> collect         (only while INCONCLUSIVE and extensions remain)
     any failed phase -> abort -> conclude   (INCONCLUSIVE with the reason; always sealed)
 
-``conclude`` has no move after it, so the governor seals the ledger when it has run.
+    remedy|verify_fix failed -> conclude    (the run's verdict stands; the failure is in ``remedy``)
+
+A failed remedy or verify_fix does not go to abort: the run already has its verdict, and a fix that
+could not be made or proven does not unmake it. ``conclude`` has no move after it, so the governor
+seals the ledger when it has run.
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from kassi_app.config import RunRequest
+from kassi_app.config import MAX_FIX_BUDGET_S, RunRequest
+from kassi_app.errors import INTERRUPTED
 from kassi_app.ledger.chain import Ledger
 from kassi_app.ledger.seal import seal_key
-from kassi_app.workflow import actions
+from kassi_app.workflow import actions, fixing
 from kassi_app.workflow.context import RunContext
 from kassi_app.workflow.governor import Governor
 from kassi_app.workflow.machine import ActionSpec, Move, StateView, build_governed_app
@@ -66,6 +73,9 @@ PHASES: tuple[Phase, ...] = (
     Phase("extend_load", "Wheel of Fortune", "INCONCLUSIVE: drive more rounds, then collect again.",
           ExtendInputs, LONG_S),
     Phase("explain", "The Hermit", "Name the root cause and write the analysis.", NoInputs, QUICK_S),
+    Phase("remedy", "Temperance", "Propose the remediation diff, proven to apply.", NoInputs, MAX_FIX_BUDGET_S * 1.2),
+    Phase("verify_fix", "The Star", "Re-run the load against the fix: does it clear the regression?", NoInputs,
+          LONG_S),
     Phase("abort", "The Tower", "A phase failed: the verdict is INCONCLUSIVE with the reason.", NoInputs, QUICK_S),
     Phase("conclude", "Judgement", "Stop everything, write the run record; the ledger is then sealed.", NoInputs,
           QUICK_S),
@@ -87,6 +97,16 @@ def _judged(state: StateView) -> bool:
     return not _inconclusive(state)
 
 
+def _fix_asked(state: StateView) -> bool:
+    """fix asked and the verdict failed"""
+    return bool(state.get("fix")) and state.get("verdict_class") in fixing.FIXABLE
+
+
+def _fix_ready(state: StateView) -> bool:
+    """a checked fix to verify"""
+    return bool(state.get("fix_ready"))
+
+
 def build_specs(ctx: RunContext) -> list[ActionSpec[Any]]:
     """The phases, each running its work on ``ctx`` and returning facts for the state."""
 
@@ -97,7 +117,8 @@ def build_specs(ctx: RunContext) -> list[ActionSpec[Any]]:
         work = getattr(actions, name)
 
         def run(_: StateView, __: NoInputs) -> Mapping[str, Any]:
-            return ctx.guarded(name, lambda: work(ctx))
+            # conclude runs even in a cancelled run: it stops everything, writes the record, seals
+            return ctx.guarded(name, lambda: work(ctx), cancellable=name != "conclude")
 
         return run
 
@@ -106,10 +127,22 @@ def build_specs(ctx: RunContext) -> list[ActionSpec[Any]]:
         return {**out, "extensions": int(state.get("extensions", 0)) + 1}
 
     def abort(state: StateView, __: NoInputs) -> Mapping[str, Any]:
+        if ctx.cancel.is_set():
+            return actions.abort(ctx, INTERRUPTED)
         reason = str(state.get("error") or "the run failed")
         return actions.abort(ctx, f"the run failed: {reason}")
 
-    runners: dict[str, Any] = {"begin": begin, "extend_load": extend_load, "abort": abort}
+    def fix_phase(name: str) -> Any:
+        work = getattr(fixing, name)  # not guarded: a failed fix is the fix's, not the run's failure
+
+        def run(_: StateView, __: NoInputs) -> Mapping[str, Any]:
+            ctx.check_cancel()  # a cancelled run proposes nothing: the step fails and the run concludes
+            return dict(work(ctx))
+
+        return run
+
+    runners: dict[str, Any] = {"begin": begin, "extend_load": extend_load, "abort": abort,
+                               "remedy": fix_phase("remedy"), "verify_fix": fix_phase("verify_fix")}
     return [
         ActionSpec(p.name, p.card, p.description, p.inputs, runners.get(p.name) or phase(p.name), p.timeout_s)
         for p in PHASES
@@ -124,7 +157,10 @@ def build_moves() -> list[Move]:
         Move("judge", "extend_load", when=_may_extend),
         Move("judge", "conclude"),
         Move("extend_load", "collect"),
+        Move("explain", "remedy", when=_fix_asked),
         Move("explain", "conclude"),
+        Move("remedy", "verify_fix", when=_fix_ready),
+        *[Move(name, "conclude", on_error=failed) for name in ("remedy", "verify_fix") for failed in (False, True)],
         *[Move(name, "abort", on_error=True) for name in (*PHASE_ORDER, "extend_load", "explain")],
         Move("abort", "conclude"),
         Move("abort", "conclude", on_error=True),

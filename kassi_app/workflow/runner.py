@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,16 @@ class RunOutcome:
         return str(self.record.get("run_id", ""))
 
 
-def run_request(request: RunRequest, sink: RunSink | None = None, home: Path | None = None) -> RunOutcome:
+def run_request(
+    request: RunRequest, sink: RunSink | None = None, home: Path | None = None, cancel: threading.Event | None = None
+) -> RunOutcome:
     """Drive a governed run with the autopilot to its sealed end. Never raises for a run that failed:
-    the failure is in the record (INCONCLUSIVE with the reason) and the exit code."""
-    ctx = RunContext(home, sink)
+    the failure is in the record (INCONCLUSIVE with the reason) and the exit code.
+
+    Setting ``cancel`` (from another thread) makes every later phase fail with ``Interrupted``: the run
+    aborts and concludes, INCONCLUSIVE "interrupted", sealed. To stop the phase in progress as well,
+    the face also runs ``target.cleanup.run_all()`` (it stops the run's services and k6)."""
+    ctx = RunContext(home, sink, cancel)
     governor = open_run(ctx)
     try:
         drive(governor, request.model_dump(mode="json"))

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import secrets
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -195,3 +196,20 @@ def record_problems(ledger: Path) -> list[Problem]:
     problems += [Problem("file_edited", None, f"{name} does not match the SHA-256 sealed in the ledger (edited)")
                  for name, sha in present.items() if recorded.get(name) != sha]
     return problems
+
+
+def apply_retention(
+    root: Path, keep: str, keep_runs: int, keep_days: float | None, now: float | None = None
+) -> list[str]:
+    """Remove finished runs (sealed) under ``root`` beyond the newest ``keep_runs`` or older than
+    ``keep_days``; never ``keep`` (the run concluding now) and never a run still going (no seal).
+    Run ids sort by start time. Returns the ids removed."""
+    now = time.time() if now is None else now
+    finished = sorted((p for p in root.iterdir() if p.is_dir() and p.name != keep and (p / SEAL_FILE).exists()),
+                      key=lambda p: p.name, reverse=True)
+    old = finished[max(keep_runs - 1, 0):]
+    if keep_days is not None:
+        old += [p for p in finished if p not in old and now - (p / SEAL_FILE).stat().st_mtime > keep_days * 86400]
+    for folder in old:
+        shutil.rmtree(folder, ignore_errors=True)
+    return [p.name for p in old]

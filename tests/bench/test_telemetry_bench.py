@@ -14,13 +14,17 @@ def test_blocks_alternate_abba() -> None:
 
 
 def test_proxy_bench_small_run() -> None:
+    # how many requests k6 manages in its 2 s blocks depends on how busy the machine is, so no floor:
+    # what must hold anywhere is that no side exceeds the arrival rate, nothing fails, and every
+    # proxied request reached the store exactly once
     result = bench_proxy(rate=100, blocks=1, block_s=2)
-    assert result.direct.requests >= 150 and result.proxied.requests >= 150
-    assert result.direct.failed == 0 and result.proxied.failed == 0
+    for side in (result.direct, result.proxied):
+        assert 0 < side.requests <= 100 * 2 + 1 and side.failed == 0
+        assert 0 < side.p50_ms <= side.p95_ms
     assert result.events == result.proxied.requests
-    assert result.proxied.p50_ms > 0 and 0.5 < result.throughput_ratio < 2
 
 
 def test_ingest_bench_counts() -> None:
     result = bench_ingest(events=4000, batch=1000)
-    assert result.events == 4000 and result.per_second > 0
+    assert result.events == 4000 and result.stored == 4000  # every event written was read back
+    assert result.per_second == result.events / result.seconds > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -66,13 +67,32 @@ def test_spec_errors(tmp_path: Path) -> None:
         load_spec(not_openapi)
 
 
-def test_yaml_spec_needs_pyyaml_or_parses(tmp_path: Path) -> None:
+def test_yaml_spec_parses_like_its_json_form(tmp_path: Path) -> None:
+    # PyYAML is a declared dependency: the YAML path always runs
     spec = tmp_path / "api.yaml"
-    spec.write_text("openapi: 3.0.0\npaths:\n  /pets:\n    get:\n      operationId: listPets\n")
-    try:
-        import yaml  # noqa: F401
-    except ImportError:
-        with pytest.raises(BadInput, match="install PyYAML"):
-            load_spec(spec)
-    else:
-        assert str(endpoints_from_intent(spec, "list pets")[0].endpoint) == "GET /pets"
+    spec.write_text(textwrap.dedent("""\
+        openapi: 3.0.0
+        info: {title: pets, version: "1"}
+        paths:
+          /pets:
+            get:
+              operationId: listPets
+              summary: List all pets
+          /pets/{petId}:
+            delete:
+              operationId: deletePet
+              summary: Remove a pet
+    """))
+    as_json = tmp_path / "api.json"
+    as_json.write_text(json.dumps(load_spec(spec)))
+    assert load_spec(spec) == load_spec(as_json)
+    assert [str(m.endpoint) for m in endpoints_from_intent(spec, "list pets")][:1] == ["GET /pets"]
+    assert str(endpoints_from_intent(spec, "remove a pet")[0].endpoint) == "DELETE /pets/{petId}"
+    broken = tmp_path / "broken.yml"
+    broken.write_text("paths:\n  /pets: [unclosed\n")
+    with pytest.raises(BadInput, match="not valid YAML"):
+        load_spec(broken)
+    not_openapi = tmp_path / "list.yaml"
+    not_openapi.write_text("- just\n- a list\n")
+    with pytest.raises(BadInput, match="no 'paths'"):
+        load_spec(not_openapi)

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import typer
 from typer.testing import CliRunner
 
 from kassi_app.config import RunRequest, resolve_settings
-from kassi_app.demos import CATALOGUE, init_demo, sensitivity_repo
+from kassi_app.demos import CATALOGUE, cpucost, init_demo, sensitivity_repo
 from kassi_app.endpoint import Endpoint
 from kassi_app.errors import BadInput
 from kassi_app.faces.cli import demos as demos_cli
@@ -64,13 +65,34 @@ def test_catalogue_covers_the_fault_taxonomy() -> None:
 
 
 def test_sensitivity_repo_scales_the_work(tmp_path: Path) -> None:
-    repo = sensitivity_repo(tmp_path / "s", 20)
+    repo = sensitivity_repo(tmp_path / "s", 20, base_rounds=2000)
     diff = git(repo.path, "diff", "base", "head", "--", "app.py")
     assert "-TOKEN_ROUNDS = 2000" in diff and "+TOKEN_ROUNDS = 2400" in diff
     with pytest.raises(BadInput):
         sensitivity_repo(tmp_path / "t", -95)
     control = sensitivity_repo(tmp_path / "c", 0)  # the unshifted control changes no code, only prose
     assert git(control.path, "diff", "--name-only", "base", "head").split() == ["README.md"]
+
+
+def test_cpucost_sizes_work_by_time() -> None:
+    # the rounds chosen for 20 ms take about 20 ms of this thread's CPU (the fastest of three, as the
+    # calibration itself measures); the band is wide because neighbours' load moves CPU time too
+    rounds = cpucost.rounds_for_ms(20)
+    taken_ms = []
+    for _ in range(3):
+        started = time.thread_time()
+        cpucost.pbkdf2(rounds)
+        taken_ms.append((time.thread_time() - started) * 1000)
+    assert 8 < min(taken_ms) < 50, (rounds, taken_ms)
+    with pytest.raises(ValueError):
+        cpucost.rounds_for_ms(0)
+
+
+def test_lock_demo_carries_the_calibration_helper(tmp_path: Path) -> None:
+    """The demo app imports the same code kassi runs, copied verbatim, not a per-template copy."""
+    repo = init_demo("sqlite-write-lock", tmp_path / "lock")
+    assert (repo.path / "cpucost.py").read_text() == Path(cpucost.__file__).read_text()
+    assert "RECEIPT_ROUNDS = rounds_for_ms(RECEIPT_MS)" in (repo.path / "app.py").read_text()
 
 
 def test_init_refuses_unknown_names_and_non_empty_dirs(tmp_path: Path) -> None:

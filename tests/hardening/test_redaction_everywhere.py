@@ -14,7 +14,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from gitrepo import git_repo
 from kassi_cli import SHORT_LOAD, Kassi
@@ -81,9 +81,9 @@ def live_service(tmp_path: Path) -> Iterator[str]:
     try:
         for _ in range(200):
             try:
-                httpx.get(f"http://127.0.0.1:{port}/api/items", timeout=1)
+                httpx2.get(f"http://127.0.0.1:{port}/api/items", timeout=1)
                 break
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 __import__("time").sleep(0.05)
         yield f"http://alice:{PASSWORD}@127.0.0.1:{port}"
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from kassi_app.errors import BadInput
@@ -50,7 +50,7 @@ def test_the_target_sees_only_the_base_names_pass_env_and_its_table(
         "env": {"GREETING": "hello on {port}"},
     }})
     with start_target(spec, tmp_path, lambda *_: None) as target:
-        env = json.loads(httpx.get(target.base_url + "/", timeout=5).text)
+        env = json.loads(httpx2.get(target.base_url + "/", timeout=5).text)
     assert env["SHOP_DB_URL"] == "sqlite:///shop.db"  # named in pass_env
     assert env["GREETING"] == f"hello on {target.port}"  # the env table, placeholders filled
     assert env["PATH"] and env["HOME"] and env["LC_ALL"] == "C.UTF-8"

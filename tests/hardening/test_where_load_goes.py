@@ -92,23 +92,26 @@ def test_routes_read_from_a_diff_are_validated_too(tmp_path: Path) -> None:
     """A route in the repo's code with a '..' segment is not loaded (left out with a warning);
     the plain route of the same change still is."""
     from gitrepo import git_repo
-    from kassi_app.workflow.request import RunRequest
-    from kassi_app.workflow.session import RunSession
+
+    from kassi_app.config import RunRequest
+    from kassi_app.workflow import actions
+    from kassi_app.workflow.context import RunContext
 
     base = "from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/items')\ndef items():\n    return []\n"
     head = base + "\n@app.get('/items/../../admin')\ndef sneaky():\n    return []\n\n" \
         "@app.get('/orders')\ndef orders():\n    return []\n"
     toml = '[target]\nstart = "{python} -c pass"\n'
     repo = git_repo(tmp_path / "repo", [{"app.py": base, "kassi.toml": toml}, {"app.py": head}])
-    session = RunSession(home=tmp_path / "home")
+    ctx = RunContext(home=tmp_path / "home")
     try:
-        session.begin(RunRequest(mode="ab", repo=repo))
-        session.read_change()
+        actions.begin(ctx, RunRequest(mode="ab", repo=str(repo)))
+        actions.read_change(ctx)
     finally:
-        session.close()
-        session.store.close()
-    routes = {e.route for e in (*session.endpoints, *session.background)}
+        ctx.resources.close()
+        ctx.resources.store.close()
+    ev = ctx.evidence
+    routes = {e.route for e in (*ev.endpoints, *ev.background)}
     assert "/orders" in routes and "/items" in routes
     assert not any(".." in r for r in routes)
-    assert any("'..' segment" in w for w in session.skipped)
-    assert {e.route for e in session.refused} == {"/items/../../admin"}
+    assert any("'..' segment" in w for w in ev.warnings)
+    assert {e.route for e in ev.refused} == {"/items/../../admin"}

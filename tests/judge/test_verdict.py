@@ -38,10 +38,11 @@ def test_identical_distributions_stay_healthy_across_seeds() -> None:
 
 
 def test_one_noisy_block_is_not_a_regression() -> None:
-    """A noisy neighbour slows one head block by 30 %; the other block pair disagrees, so no verdict."""
+    """A noisy neighbour slows one head block (the second: block 2, ABBA) by 30 %; the other block pair
+    disagrees, so no verdict."""
     events = [
         AccessEvent(**{**e.to_dict(), "duration_ms": e.duration_ms * 1.3}) if e.block == 2 else e
-        for e in ab_events([RouteSpec(), OTHER], seed=4)  # blocks run A B B A: block 2 is head's second
+        for e in ab_events([RouteSpec(), OTHER], seed=4)
     ]
     verdict = judge_ab(events, [ITEMS])
     assert verdict.cls in ("HEALTHY", "INCONCLUSIVE"), verdict.reason
@@ -82,7 +83,7 @@ def test_a_ramp_inside_blocks_that_base_shows_too_is_not_a_trend() -> None:
     first block and eased in its last: the pooled head trend is significant, but head rose faster than
     base in only one of the two block pairs. This is the shape of a real false alarm on an unchanged
     route (kassi bench accuracy, healthy-new-endpoint); growth the change brings shows in every pair."""
-    ramp_ms_per_s = {0: 3.2, 1: 1.1, 2: 1.1, 3: -1.0}  # blocks run A B B A
+    ramp_ms_per_s = {0: 3.2, 1: 1.1, 2: 1.1, 3: -1.0}  # ABBA: base blocks 0 and 3, head 1 and 2
     spec = RouteSpec(median_ms=30.0, sigma=0.1)
     events = [
         AccessEvent(**{**e.to_dict(), "duration_ms": e.duration_ms + ramp_ms_per_s[e.block] * (e._time % BLOCK_S)})

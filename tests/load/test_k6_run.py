@@ -16,7 +16,7 @@ from kassi_app.endpoint import Endpoint
 from kassi_app.errors import InfrastructureError
 from kassi_app.load import LoadPlan, LoadProfile, render_script, run_k6, run_segmented, validate_script
 from kassi_app.load.points import iter_points
-from kassi_app.load.runner import K6Process, resolve_k6, run_processes
+from kassi_app.load.runner import K6Process, Segment, resolve_k6, run_processes
 
 CHANGED = [Endpoint("POST", "/api/owners"), Endpoint("GET", "/api/owners/{id}")]
 BACKGROUND = [Endpoint("GET", "/api/owners/{ownerId}/pets/{petId}"), Endpoint("GET", "/api/vets")]
@@ -49,10 +49,14 @@ def test_script_validates_runs_and_hits_every_endpoint_as_planned(tmp_path: Path
     seen = service.recorder.snapshot()
     assert result.exit_code == 0 and not result.thresholds_crossed
     assert result.requests == len(seen)  # k6's count is what the service received
-    load = [s for s in seen if s.headers["x-kassi-stage"] != "setup"]
-    setup = [s for s in seen if s.headers["x-kassi-stage"] == "setup"]
-    assert {s.path for s in setup} == {"/api/owners", "/api/owners/7/pets", "/api/owners/9/pets"}
-    assert all(s.headers["x-kassi-block"] == "4" for s in seen)
+    load = [s for s in seen if "x-kassi-lookup" not in s.headers]
+    lookups = [s for s in seen if "x-kassi-lookup" in s.headers]
+    collections = {"/api/owners", "/api/owners/7/pets", "/api/owners/9/pets"}
+    assert collections <= {s.path for s in lookups}
+    # every id the load uses was first checked to answer 2xx (the probes), as a lookup too
+    assert {"/api/owners/7", "/api/owners/9"} <= {s.path for s in lookups}
+    assert all("x-kassi-block" not in s.headers for s in lookups)  # a lookup is never a block's load
+    assert all(s.headers["x-kassi-block"] == "4" for s in load)
     hits = Counter((s.headers["x-kassi-route"], s.headers["x-kassi-stage"]) for s in load)
     for endpoint in CHANGED + BACKGROUND:
         assert hits[(endpoint.route, "low")] > 0 and hits[(endpoint.route, "high")] > 0, endpoint
@@ -84,7 +88,7 @@ def test_script_validates_runs_and_hits_every_endpoint_as_planned(tmp_path: Path
     durations = [p for p in iter_points(result.points_file, frozenset({"http_req_duration"}))]
     assert {p.tags["name"] for p in durations} >= {e.route for e in CHANGED + BACKGROUND}
     assert {p.tags.get("scenario") for p in durations} >= {"low", "high"}
-    assert {p.tags["kassi_group"] for p in durations} == {"changed", "background", "setup"}
+    assert {p.tags["kassi_group"] for p in durations} == {"changed", "background", "lookup"}
 
 
 def test_two_segments_split_the_same_load_and_merge(tmp_path: Path, service: Service) -> None:
@@ -149,3 +153,21 @@ def test_a_run_past_its_timeout_is_stopped_with_nothing_left(tmp_path: Path, ser
         run_processes([process], timeout_s=1.5)
     assert time.monotonic() - started < 10
     assert process.poll() is not None and _gone(process.pid)
+
+
+def test_one_segment_failing_stops_the_others(tmp_path: Path, service: Service) -> None:
+    # Segment 0 is the real k6 with two minutes of load; segment 1 stands in for a k6 that crashes
+    # (a panic), the way the e2e k6-crash test's wrapper does. The crash must end the run at once
+    # and stop segment 0, not wait out its load.
+    script = _script(tmp_path, LoadProfile(low_vus=1, high_vus=1, low_duration_s=60, high_duration_s=60))
+    crashing = tmp_path / "k6-crashing"
+    crashing.write_text('#!/bin/sh\necho "panic: segment exploded" >&2\nexit 2\n')
+    crashing.chmod(0o755)
+    env = {"BASE_URL": service.base_url}
+    healthy = K6Process(resolve_k6(None), script, env, tmp_path / "out", Segment(0, 2))
+    broken = K6Process(crashing, script, env, tmp_path / "out", Segment(1, 2))
+    started = time.monotonic()
+    with pytest.raises(InfrastructureError, match=r"k6-seg1of2 exited with 2: panic: segment exploded"):
+        run_processes([healthy, broken], timeout_s=300)
+    assert time.monotonic() - started < 60  # far short of the 120 s of load segment 0 had left
+    assert healthy.poll() is not None and _gone(healthy.pid)

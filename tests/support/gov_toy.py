@@ -7,6 +7,7 @@ retry ``work`` or go to ``end``.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,8 @@ from kassi_app.workflow.machine import ActionSpec, Move
 from kassi_app.workflow.runs import open_governed_run
 
 WORK_TIMEOUT_S = 0.5
+SLEPT = threading.Semaphore(0)
+"""Released each time a ``work`` that slept returns: lets a test wait for an overrun to really end."""
 
 
 class NoInputs(BaseModel):
@@ -42,6 +45,7 @@ def _begin(state: Mapping[str, Any], inputs: BeginInputs) -> dict[str, Any]:
 def _work(state: Mapping[str, Any], inputs: WorkInputs) -> dict[str, Any]:
     if inputs.sleep_s:
         time.sleep(inputs.sleep_s)
+        SLEPT.release()
     if inputs.fail:
         raise RuntimeError("work failed on request")
     return {"count": state["count"] + inputs.amount}

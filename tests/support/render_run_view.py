@@ -1,10 +1,10 @@
 """A picture of the kassi_run view a person can check: its panels, laid out as the view lays them
 out, filled from one real finished kassi run, screenshotted by headless Chromium.
 
-This is NOT Splunk (Splunk cannot run here). It builds the events a publisher sends
-(docs/splunk-dashboards.md, "Events") from the run's own files — run.json, the ledger, the store's
-access events, k6's per-request points — computes each data source of kassi_run.xml in Python the
-way its SPL does, and draws each panel with the title and position the view's definition gives.
+This is NOT Splunk (Splunk cannot run here). It builds the events the publisher sends
+(docs/splunk-dashboards.md, "Events") with the publisher's own builder (kassi_app.publish.events),
+computes each data source of kassi_run.xml in Python the way its SPL does, and draws each panel
+with the title and position the view's definition gives.
 
     .venv/bin/kassi demo run sqlite-write-lock --json > /dev/null
     .venv/bin/python -m tests.faces.splunk.render_run_view [--home ~/.kassi] [--run-id ID]
@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import html
-import json
 import math
 import re
-import sqlite3
 import subprocess
 import tempfile
 from collections import defaultdict
@@ -31,88 +28,22 @@ import numpy as np
 from splunk_app import LOOKUPS, ROOT, studio_views
 
 from kassi_app.home import kassi_home
-from kassi_app.ledger.seal import seal_key
-from kassi_app.ledger.verify import verify_ledger
+from kassi_app.publish.events import run_events
+from kassi_app.telemetry.store import SQLiteStore
 
 Rows = list[dict[str, Any]]
 Panel = tuple[str, Any]  # ("table", rows) | ("single", text) | ("chart", (categories, {series: values}))
 BACKGROUND, PANEL, INK, MUTED = "#171d21", "#1f252a", "#e8eaeb", "#9aa4ab"
 
 
-# ---- the events a publisher sends (the stand-in for HEC + the index) ------------------------------
-def run_event(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
-    """kassi:run: the run record's summary in the field names the views and alerts read."""
-    verdict = record.get("verdict") or {}
-    cause = verdict.get("root_cause") or {}
-    request = record.get("request") or {}
-    routes = verdict.get("routes") or []
-    worst = next((r for r in routes if r["class"] == verdict.get("class")), None)
-    problems = verify_ledger(run_dir / "ledger.jsonl", seal_key(create=False), record["run_id"])
-    ledger = record.get("ledger") or {}
-    ledger_lines = (run_dir / "ledger.jsonl").read_text().splitlines()
-    return {
-        "_time": json.loads(ledger_lines[-1])["time"] if ledger_lines else 0.0,
-        "run_id": record["run_id"],
-        "repo": Path(str(request.get("repo") or "")).parent.name or request.get("url"),
-        "commit": request.get("head"),
-        "change": f"{str(request.get('base'))[:10]}..{str(request.get('head'))[:10]}",
-        "route": f"{worst['method']} {worst['route']}" if worst else "",
-        "verdict": verdict.get("class"),
-        "reason": verdict.get("reason"),
-        "root_cause": cause.get("summary"),
-        "failure": record.get("failure"),
-        "wall_s": sum((record.get("timings_s") or {}).values()),
-        "evidence": verdict.get("evidence") or [],
-        "remedy": record.get("remedy"),
-        "ledger_head": ledger.get("head"),
-        "ledger_entries": ledger.get("entries"),
-        "ledger_sealed": ledger.get("sealed"),
-        "ledger_verified": not problems,
-        "ledger_problem": "; ".join(p.message for p in problems) or None,
-    }
-
-
-def phase_events(run_dir: Path) -> Rows:
-    """kassi:phase: one per ledger entry (step or refusal)."""
-    events = []
-    for line in (run_dir / "ledger.jsonl").read_text().splitlines():
-        entry = json.loads(line)
-        outcome = entry["outcome"]
-        events.append({
-            "_time": entry["time"], "run_id": entry["run_id"], "seq": entry["seq"], "kind": entry["kind"],
-            "phase": entry["action"], "card": entry["card"], "status": outcome.get("status"),
-            "duration_s": outcome.get("duration_s"), "detail": outcome.get("error") or outcome.get("reason") or "",
-        })
-    return events
-
-
-def access_events(store: Path, run_id: str) -> Rows:
-    """kassi:access: the proxy's per-request events as the store keeps them."""
-    with sqlite3.connect(store) as db:
-        db.row_factory = sqlite3.Row
-        rows = db.execute("SELECT * FROM access_events WHERE run_id = ?", (run_id,)).fetchall()
-    return [{**dict(row), "sourcetype": "kassi:access"} for row in rows]
-
-
-def client_events(run_dir: Path, run_id: str) -> Rows:
-    """kassi:client: k6's per-request durations from each block's --out json points. A point carries
-    the X-Kassi-Request-Id only once k6 sends one; until then request_id is None and the join is empty."""
-    events = []
-    for points in sorted(run_dir.glob("k6-block*-*/k6-points.json.gz")):
-        variant = points.parent.name.rsplit("-", 1)[1]
-        with gzip.open(points, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                point = json.loads(line)
-                if point.get("type") != "Point" or point.get("metric") != "http_req_duration":
-                    continue
-                tags = point["data"]["tags"]
-                events.append({
-                    "sourcetype": "kassi:client", "run_id": run_id, "variant": variant,
-                    "request_id": tags.get("kassi_request_id"), "http_method": tags.get("method"),
-                    "route": tags.get("name"), "status": int(tags.get("status") or 0),
-                    "duration_ms": point["data"]["value"],
-                })
-    return events
+# ---- the events the publisher sends (kassi_app.publish.events: the stand-in for HEC + the index) ----
+def published(run_dir: Path, store_path: Path) -> dict[str, Rows]:
+    """sourcetype -> the bodies of the events ``kassi publish`` would send for the run."""
+    by: dict[str, Rows] = defaultdict(list)
+    with SQLiteStore(store_path) as store:
+        for event in run_events(run_dir, store):
+            by[event.sourcetype].append(dict(event.body))
+    return by
 
 
 # ---- the data sources of kassi_run.xml, as their SPL computes them --------------------------------
@@ -320,10 +251,9 @@ def main() -> None:
     home = args.home or kassi_home()
     run_id = args.run_id or latest_run(home)
     run_dir = home / "runs" / run_id
-    record = json.loads((run_dir / "run.json").read_text())
-    run = run_event(run_dir, record)
-    access = access_events(home / "kassi.db", run_id)
-    data = panels(run, phase_events(run_dir), access, client_events(run_dir, run_id))
+    events = published(run_dir, home / "kassi.db")
+    run, access = events["kassi:run"][0], events["kassi:access"]
+    data = panels(run, events["kassi:phase"], access, events["kassi:client"])
     page_html, height = page(studio_views()["kassi_run"], data, run_id)
     if args.html:
         args.html.write_text(page_html, encoding="utf-8")

@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from processes import pid_alive
 
@@ -70,7 +70,7 @@ def test_target_and_its_extra_process_start_answer_and_stop(tiny_repo: Path) -> 
     spec = TargetSpec.load(tiny_repo)
     with checkout(tiny_repo, "HEAD") as tree, start_target(spec, tree, lines) as target:
         helper = target.processes["helper"]
-        answer = httpx.get(f"{target.base_url}/api/x", timeout=5).text
+        answer = httpx2.get(f"{target.base_url}/api/x", timeout=5).text
         assert answer == f"hello from head /api/x peer at {helper.port}"
         assert target.port != helper.port and target.alive()
         assert target.exit_status() == {"helper": None, "target": None}

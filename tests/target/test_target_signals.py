@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import select
 import signal
 import subprocess
 import sys
@@ -28,6 +29,8 @@ def test_signal_to_kassi_leaves_nothing_behind(tiny_repo: Path, sig: signal.Sign
                              stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None
+        ready, _, _ = select.select([child.stdout], [], [], 30)
+        assert ready, "the child never reported its target (30 s)"
         started = json.loads(child.stdout.readline())
         tree, pids = Path(started["tree"]), started["pids"]
         assert tree.is_dir() and all(pid_alive(p) for p in pids)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
@@ -94,10 +95,12 @@ def upstream_port() -> Iterator[int]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.02)
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            pytest.fail(f"the upstream server did not start on port {port} within 20 s")
+        time.sleep(0.02)
     try:
         yield port
     finally:

@@ -12,6 +12,7 @@ from kassi_app.events import AccessEvent, LogEvent, ParsedException, StackFrame
 from kassi_app.telemetry.queries import (
     AccessEventsQuery,
     ErrorCount,
+    LogEventsQuery,
     RouteStatsQuery,
     TimeBucketsQuery,
     TopErrorsQuery,
@@ -98,10 +99,35 @@ def test_logs_top_exceptions_and_runs(tmp_path: Path) -> None:
     )
     top = store.ask(TopExceptionsQuery(run_id="r1"))
     assert [(t.exception, t.count) for t in top] == [(exc, 3), (ParsedException("KeyError", "'k'"), 1)]
+    logs = store.ask(LogEventsQuery(run_id="r1"))
+    assert len(logs) == 5 and [e.exception for e in logs].count(exc) == 3
+    assert next(e for e in logs if e.message == "started").exception is None
+    assert [e._time for e in logs] == sorted(e._time for e in logs)
     store.put_run("r1", {"verdict": "HEALTHY"})
     store.put_run("r1", {"verdict": "REGRESSION", "n": 2})
     assert store.get_run("r1") == {"verdict": "REGRESSION", "n": 2}
     assert store.get_run("nope") is None and store.run_ids() == ["r1"]
+
+
+def test_a_store_from_before_request_ids_gains_the_column_and_keeps_its_rows(tmp_path: Path) -> None:
+    """A kassi.db written before X-Kassi-Request-Id existed: opening it adds ``request_id`` (old rows
+    read None), and new events keep theirs."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE access_events (_time REAL NOT NULL, run_id TEXT NOT NULL, variant TEXT NOT NULL, "
+            "http_method TEXT NOT NULL, route TEXT NOT NULL, uri_path TEXT NOT NULL, status INTEGER NOT NULL, "
+            "duration_ms REAL NOT NULL, bytes_out INTEGER NOT NULL, error TEXT, stage TEXT NOT NULL, "
+            "block INTEGER NOT NULL)")
+        db.execute("INSERT INTO access_events VALUES (1.0, 'r1', 'base', 'GET', '/a', '/a', 200, 2.0, 5, NULL, '', 0)")
+    db.close()
+    with SQLiteStore(path) as store:
+        store.write_access([AccessEvent(2.0, "r1", "head", "GET", "/a", "/a", 200, 3.0, 5, request_id="0-1-x-1")])
+        old, new = store.ask(AccessEventsQuery(run_id="r1"))
+    assert (old.request_id, old.duration_ms) == (None, 2.0) and new.request_id == "0-1-x-1"
+    SQLiteStore(path).close()  # a second open finds the column there and adds nothing
 
 
 def test_concurrent_writers(tmp_path: Path) -> None:
@@ -149,7 +175,7 @@ def test_spl_renderings() -> None:
         'search `kassi_index` sourcetype=kassi:access run_id="r1" variant="base" stage="high" '
         '| where run_id="r1" AND variant="base" AND stage="high" | sort 0 _time '
         "| table _time run_id variant http_method route uri_path status duration_ms bytes_out error "
-        "stage block"
+        "stage block request_id"
     )
     assert TopExceptionsQuery(run_id="r1", variant="head", route="/ignored").to_spl() == (
         'search `kassi_index` sourcetype=kassi:log run_id="r1" variant="head" '

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from gov_toy import WORK_TIMEOUT_S, drive_to_end
+from gov_toy import SLEPT, WORK_TIMEOUT_S, drive_to_end
 
 from kassi_app.ledger.seal import seal_key
 from kassi_app.ledger.verify import verify_ledger
@@ -70,10 +70,12 @@ def test_failure_and_timeout_open_only_error_routes(governor: Governor) -> None:
     assert [a.name for a in failed.legal_next] == ["work", "end"]
     timed_out = governor.step("work", {"sleep_s": WORK_TIMEOUT_S + 0.3})
     assert timed_out.status == "failed" and timed_out.reason == f"timed out after {WORK_TIMEOUT_S:g}s"
-    assert governor.state["count"] == 0  # the overrun's late result is discarded
+    assert SLEPT.acquire(timeout=10)  # the overrun has now returned its result (count + 1) ...
     assert governor.step("judge", {}).status == "refused"
+    assert governor.state["count"] == 0  # ... and that late result was discarded
     retried = governor.step("work", {"amount": 1})
     assert retried.status == "ok" and governor.state["error"] is None
+    assert governor.state["count"] == 1
     assert names(governor) == ["judge"]
 
 

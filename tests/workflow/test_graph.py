@@ -79,3 +79,32 @@ def test_kassi_serve_drives_the_kassi_workflow_over_stdio(tmp_path: Path) -> Non
     assert illegal["accepted"] is False
     assert [a["name"] for a in illegal["legal_next"]] == ["begin"]  # type: ignore[index]
     assert begun["status"] == "failed" and "not a git repository" in str(begun["reason"])
+
+
+def test_the_fix_phases_open_only_for_an_asked_fix_of_a_failed_verdict() -> None:
+    moves = {(m.from_, m.to, m.on_error): m for m in build_moves()}
+    to_remedy = moves[("explain", "remedy", False)].when
+    assert to_remedy is not None
+    assert to_remedy({"fix": True, "verdict_class": "REGRESSION"})
+    assert to_remedy({"fix": True, "verdict_class": "DEGRADING"})
+    for state in ({"fix": False, "verdict_class": "REGRESSION"}, {"verdict_class": "REGRESSION"},
+                  {"fix": True, "verdict_class": "HEALTHY"}, {"fix": True, "verdict_class": "THROTTLED"}):
+        assert not to_remedy(state), state
+    to_verify = moves[("remedy", "verify_fix", False)].when
+    assert to_verify is not None and to_verify({"fix_ready": True}) and not to_verify({"fix_ready": False})
+    # A failed fix phase concludes with the run's verdict: neither may route to abort.
+    for phase in ("remedy", "verify_fix"):
+        assert (phase, "conclude", False) in moves and (phase, "conclude", True) in moves
+        assert not any(m.from_ == phase and m.to == "abort" for m in moves.values())
+    assert ("explain", "conclude", False) in moves  # without --fix the explained verdict concludes
+    mermaid = as_mermaid()
+    assert "explain -->|fix asked and the verdict failed| remedy" in mermaid
+    assert "remedy -->|a checked fix to verify| verify_fix" in mermaid
+
+
+def test_the_autopilot_prefers_the_fix_phases_over_concluding() -> None:
+    from kassi_app.workflow.autopilot import PREFERENCE
+
+    assert {p.name for p in PHASES} == set(PREFERENCE)
+    assert PREFERENCE.index("explain") < PREFERENCE.index("remedy") < PREFERENCE.index("verify_fix")
+    assert PREFERENCE.index("verify_fix") < PREFERENCE.index("conclude")

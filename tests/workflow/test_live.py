@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from kassi_cli import SHORT_LOAD, Kassi
 from stdlib_app import DYING_APP
@@ -33,12 +33,14 @@ def service(tmp_path: Path) -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "app.py", str(port)], cwd=tmp_path)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 20
+        while True:
             try:
-                httpx.get(f"{url}/health", timeout=1)
+                httpx2.get(f"{url}/health", timeout=1)
                 break
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the live service never answered /health (exit code {proc.poll()})")
                 time.sleep(0.05)
         yield url
     finally:

@@ -8,7 +8,6 @@ the ways a run must fail: bad input before any load (exit 2) and infrastructure 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import textwrap
 from pathlib import Path
@@ -23,13 +22,21 @@ from kassi_app.demos import init_demo
 pytestmark = pytest.mark.e2e
 
 
-def _assert_sealed_and_clean(kassi: Kassi, record: dict[str, object]) -> None:
+def _assert_no_worktrees(repo: Path) -> None:
+    """kassi adds its worktrees to the repo under test: after a run only the repo itself is listed
+    (a worktree deleted from disk but still registered would be listed too, as prunable)."""
+    worktrees = subprocess.run(["git", "-C", str(repo), "worktree", "list", "--porcelain"], capture_output=True,
+                               text=True, check=True, timeout=30)
+    listed = [line for line in worktrees.stdout.splitlines() if line.startswith("worktree ")]
+    assert listed == [f"worktree {repo.resolve()}"], worktrees.stdout
+
+
+def _assert_sealed_and_clean(kassi: Kassi, record: dict[str, object], repo: Path) -> None:
     ledger = record["ledger"]
     assert isinstance(ledger, dict) and ledger["sealed"] is True
     verified = kassi("verify", str(record["run_id"]), "--json")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    worktrees = subprocess.run(["git", "worktree", "list"], capture_output=True, text=True, check=False)
-    assert "kassi" not in worktrees.stdout
+    _assert_no_worktrees(repo)
 
 
 def test_write_lock_demo_is_a_regression_with_its_root_cause(kassi: Kassi, tmp_path: Path) -> None:
@@ -45,12 +52,13 @@ def test_write_lock_demo_is_a_regression_with_its_root_cause(kassi: Kassi, tmp_p
     assert record["telemetry"]["head"]["/api/loans"]["5xx"] > 0
     assert record["telemetry"]["base"]["/api/loans"]["5xx"] == 0
     assert record["load"]["base"]["requests"] > 0 and record["load"]["head"]["requests"] > 0
+    # the load reached the changed handler: most loans answered 2xx at base (the 2xx share the CLI prints)
+    loans = record["reach"]["POST /api/loans"]
+    assert loans["base"] > 0.9 and loans["head"] < loans["base"]
+    assert not any("was not reached" in w for w in record["warnings"])
     for section in ("## Summary", "## Affected endpoints", "## Root cause", "## Evidence", "## Recommendation"):
         assert section in verdict["analysis"]
-    _assert_sealed_and_clean(kassi, record)
-    worktrees = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True,
-                               check=True)
-    assert len(worktrees.stdout.strip().splitlines()) == 1  # only the repo itself
+    _assert_sealed_and_clean(kassi, record, repo)
 
 
 @pytest.mark.parametrize(
@@ -69,7 +77,7 @@ def test_bad_input_is_refused_before_any_load(kassi: Kassi, tmp_path: Path, args
     assert message in record["verdict"]["reason"]
     assert record["verdict"]["class"] == "INCONCLUSIVE"
     assert record["load"] == {}
-    _assert_sealed_and_clean(kassi, record)
+    _assert_sealed_and_clean(kassi, record, repo)
 
 
 def test_not_a_git_repo_and_disallowed_host(kassi: Kassi, tmp_path: Path) -> None:
@@ -116,7 +124,7 @@ def test_target_dying_mid_run_is_inconclusive(kassi: Kassi, tmp_path: Path) -> N
     reason = record["verdict"]["reason"]
     assert "target died mid-run" in reason and "out of file handles" in reason
     assert record["telemetry"]["base"]["/api/items"]["requests"] > 0  # what was collected is kept
-    _assert_sealed_and_clean(kassi, record)
+    _assert_sealed_and_clean(kassi, record, repo)
 
 
 def test_k6_crashing_is_inconclusive(kassi: Kassi, tmp_path: Path) -> None:
@@ -133,8 +141,7 @@ def test_k6_crashing_is_inconclusive(kassi: Kassi, tmp_path: Path) -> None:
     code, record, stderr = kassi.run_json("--repo", str(repo), *SHORT_LOAD, KASSI_K6=str(fake))
     assert code == 3, stderr
     assert "panic: runtime error" in record["verdict"]["reason"]
-    _assert_sealed_and_clean(kassi, record)
-    assert os.environ.get("KASSI_K6") is None
+    _assert_sealed_and_clean(kassi, record, repo)
 
 
 def _descendants(pid: int) -> dict[int, str]:
@@ -161,7 +168,8 @@ def _descendants(pid: int) -> dict[int, str]:
 
 
 def test_sigterm_during_a_run_stops_the_services(kassi: Kassi, tmp_path: Path) -> None:
-    """The services start on an action's worker thread; SIGTERM to kassi must still stop them."""
+    """The services start on an action's worker thread; SIGTERM to kassi must still stop them, and the
+    run still ends the governed way: INCONCLUSIVE "interrupted", its record written, its ledger sealed."""
     import signal
     import time
 
@@ -176,11 +184,14 @@ def test_sigterm_during_a_run_stops_the_services(kassi: Kassi, tmp_path: Path) -
             time.sleep(0.2)
         assert len(services) == 2, "base and head services never started"
         child.send_signal(signal.SIGTERM)
-        child.wait(timeout=30)
+        assert child.wait(timeout=60) == 128 + signal.SIGTERM
     finally:
         if child.poll() is None:
             child.kill()
     assert wait_until_gone(services, 10), services
-    worktrees = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True,
-                               check=True)
-    assert len(worktrees.stdout.strip().splitlines()) == 1  # only the repo itself
+    _assert_no_worktrees(repo)
+    (run_dir,) = (kassi.home / "runs").iterdir()
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["verdict"]["class"] == "INCONCLUSIVE" and "interrupted" in record["verdict"]["reason"]
+    verified = kassi("verify", run_dir.name)
+    assert verified.returncode == 0, verified.stdout

@@ -24,8 +24,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kassi_app.faces.cli.workflow",
     "kassi_app.faces.cli.governance",
     "kassi_app.faces.cli.report",
+    "kassi_app.faces.cli.publish",
     "kassi_app.faces.cli.load",
     "kassi_app.faces.cli.demos",
+    "kassi_app.faces.cli.watch",
 )
 
 PLUGIN_GROUP = "kassi.cli"

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from kassi_app.config import RunRequest
 from kassi_app.demos import CATALOGUE, demo_by_name, init_demo
-from kassi_app.faces.cli.run import execute, report_formats
+from kassi_app.faces.cli.publish import CaFile, HecOptions, HecUrl, IndexName, Insecure
+from kassi_app.faces.cli.run import FixBudget, FixFlag, PublishFlag, ReportFormats, execute, report_formats
 
 demo_app = typer.Typer(help="Demo targets with one known fault (or none) each.", no_args_is_help=True)
 
@@ -48,8 +49,14 @@ def run_demo(
     check: Annotated[bool, typer.Option(
         "--check", help="Exit 0 when kassi reached the demo's expected verdict, route and root cause, else 1.",
     )] = False,
-    report: Annotated[str | None, typer.Option(
-        help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")] = None,
+    report: ReportFormats = None,
+    publish: PublishFlag = False,
+    hec_url: HecUrl = None,
+    ca_file: CaFile = None,
+    index: IndexName = None,
+    insecure: Insecure = False,
+    fix: FixFlag = False,
+    fix_budget: FixBudget = 600.0,
 ) -> None:
     """Write demo NAME into a temporary folder and run kassi on its change (A/B, default load).
 
@@ -66,8 +73,10 @@ def run_demo(
         repo = init_demo(demo.name, folder / "repo")
         expected = demo.expected + (f" on {', '.join(str(e) for e in demo.flagged)}" if demo.flagged else "")
         console.print(f"demo {demo.name}: {demo.summary} (expected: {expected})", highlight=False)
-        outcome = execute(RunRequest(mode="ab", repo=str(repo.path), base=repo.base, head=repo.head, label="demo"),
-                          as_json, reports=reports)
+        outcome = execute(RunRequest(mode="ab", repo=str(repo.path), base=repo.base, head=repo.head, label="demo",
+                                     fix=fix, fix_budget_s=fix_budget),
+                          as_json, reports=reports,
+                          publish=HecOptions(hec_url, ca_file, index, insecure) if publish else None)
     finally:
         if keep:
             Console(stderr=True).print(f"demo repo kept at {folder / 'repo'}", highlight=False)

@@ -67,7 +67,7 @@ def endpoints(
     base: str = typer.Option("HEAD~1", "--base", help="Base ref of the change."),
     head: str = typer.Option("HEAD", "--head", help="Head ref of the change."),
     diff: str | None = typer.Option(None, "--diff", help="Unified diff file ('-' for stdin) instead of a repo."),
-    openapi: Path | None = typer.Option(None, "--openapi", help="OpenAPI 3 spec (JSON; YAML needs PyYAML)."),
+    openapi: Path | None = typer.Option(None, "--openapi", help="OpenAPI 3 spec (JSON or YAML)."),
     intent: str | None = typer.Option(None, "--intent", help="Plain-language intent, with --openapi."),
     limit: int = typer.Option(5, "--limit", min=1, help="Most operations to return for an intent."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),

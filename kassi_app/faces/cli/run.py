@@ -3,6 +3,7 @@ autopilot, rendered for people (progress, verdict, analysis) or as one JSON obje
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +16,9 @@ from rich.table import Table
 
 from kassi_app.config import LoadOverrides, RunRequest
 from kassi_app.errors import BadInput
-from kassi_app.workflow.sink import NullSink, PhaseEvent
+from kassi_app.faces.cli.interrupt import interruptible
+from kassi_app.faces.cli.publish import CaFile, HecOptions, HecUrl, IndexName, Insecure, show_outcome
+from kassi_app.workflow.sink import NullSink, PhaseEvent, RunSink, SafeSink
 
 if TYPE_CHECKING:
     from rich.status import Status
@@ -23,6 +26,16 @@ if TYPE_CHECKING:
     from kassi_app.workflow.runner import RunOutcome
 
 STATUS_STYLE = {"ok": "green", "failed": "red", "refused": "yellow"}
+
+# Options `kassi run` and `kassi demo run` share.
+FixFlag = Annotated[bool, typer.Option(
+    "--fix", help="A/B: after a REGRESSION or DEGRADING verdict, propose a fix and verify it under the same load.")]
+FixBudget = Annotated[float, typer.Option(
+    help="With --fix: seconds the fix's experiments (hunk localisation, commit bisection) may take.")]
+ReportFormats = Annotated[str | None, typer.Option(
+    help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")]
+PublishFlag = Annotated[bool, typer.Option(
+    "--publish", help="Send the finished run to Splunk HEC (--hec-url; token: env KASSI_HEC_TOKEN).")]
 
 
 class TelemetryChoice(StrEnum):
@@ -55,19 +68,26 @@ def report_formats(text: str | None) -> list[str]:
 
 
 def execute(
-    request: RunRequest, as_json: bool, console: Console | None = None, reports: list[str] | None = None
+    request: RunRequest, as_json: bool, console: Console | None = None, reports: list[str] | None = None,
+    publish: HecOptions | None = None,
 ) -> RunOutcome:
-    """Run ``request`` to its sealed end, print the record and write the ``reports`` asked for; the
-    outcome carries the exit code."""
+    """Run ``request`` to its sealed end, print the record, write the ``reports`` asked for and, with
+    ``publish``, send the run to HEC (checked before the run starts; a failed send keeps the run marked
+    unpublished and does not change the exit code). The outcome carries the exit code."""
+    from kassi_app.publish.sink import PublishingSink
     from kassi_app.report import write_reports
     from kassi_app.target import cleanup  # the engine loads only when a run starts
     from kassi_app.workflow.runner import run_request
 
     cleanup.install()  # Ctrl-C / SIGTERM stop the run's services: hooked here, on the main thread
     console = console or Console(stderr=as_json)
+    publisher = PublishingSink(publish.open(console)) if publish is not None else None
     console.print(f"kassi run ({request.mode})", highlight=False)
-    with console.status("starting…", spinner="dots") as status:
-        outcome = run_request(request, ConsolePrinter(console, status))
+    with interruptible() as interruption, console.status("starting…", spinner="dots") as status:
+        sinks: list[RunSink] = [ConsolePrinter(console, status), *([publisher] if publisher else [])]
+        outcome = run_request(request, SafeSink(sinks), cancel=interruption.cancel)
+    if interruption.exit_code is not None:  # sealed INCONCLUSIVE "interrupted"; the shell sees the signal
+        outcome = dataclasses.replace(outcome, exit_code=interruption.exit_code)
     if as_json:
         typer.echo(json.dumps(outcome.record, indent=2, default=str))
     else:
@@ -79,6 +99,9 @@ def execute(
         folder = Path(outcome.record["ledger"]["path"]).parent
         for path in write_reports(outcome.record, reports, folder / "reports"):
             console.print(f"report: {path}", highlight=False)
+    if publisher is not None:
+        publisher.close()
+        show_outcome(publisher, outcome.run_id, console)
     return outcome
 
 
@@ -94,6 +117,9 @@ def render_human(record: dict[str, Any], console: Console) -> None:
                 table.add_row(variant, route, str(s["requests"]), str(s["2xx"]), str(s["429"]), str(s["5xx"]),
                               f"{s['p50_ms']:.1f}", f"{s['p95_ms']:.1f}", f"{s['p99_ms']:.1f}")
         console.print(table)
+    for endpoint, shares in (record.get("reach") or {}).items():
+        figures = ", ".join(f"{variant} {100 * share:.0f} %" for variant, share in shares.items())
+        console.print(f"2xx share {endpoint}: {figures}", highlight=False)
     for warning in record.get("warnings") or []:
         console.print(f"[yellow]warning: {warning}[/yellow]", highlight=False)
     verdict = record.get("verdict") or {}
@@ -106,6 +132,21 @@ def render_human(record: dict[str, Any], console: Console) -> None:
                   highlight=False)
     console.print(f"[bold]verdict: {verdict.get('class', 'INCONCLUSIVE')}[/bold] — {verdict.get('reason', '')}",
                   highlight=False)
+    render_fix(record.get("remedy"), console)
+
+
+def render_fix(remedy: dict[str, Any] | None, console: Console) -> None:
+    """The fix's outcome under the verdict (its diff is in the analysis's Fix section)."""
+    from kassi_app.remedy.outcome import verified_line
+
+    if not remedy:
+        return
+    if remedy.get("error"):
+        console.print(f"[yellow]no fix: {remedy['error']}[/yellow]", highlight=False)
+        return
+    checks = remedy.get("checks") or {}
+    console.print(f"fix ({remedy['source']}, checks {'passed' if checks.get('ok') else 'FAILED'}): "
+                  f"{verified_line(remedy.get('verified'))}", highlight=False)
 
 
 def run(
@@ -131,9 +172,20 @@ def run(
     splunk_config: Annotated[Path | None, typer.Option(
         help="With --telemetry splunk: its TOML settings file (default $KASSI_HOME/splunk.toml).")
     ] = None,
+    fix: FixFlag = False,
+    fix_budget: FixBudget = 600.0,
+    traffic: Annotated[Path | None, typer.Option(
+        help="Replay the changed routes' requests recorded in this HAR or common/combined access-log file "
+             "(secrets dropped).")] = None,
+    keep_runs: Annotated[int, typer.Option(help="Finished runs to keep in the kassi home (older ones go).")] = 200,
+    keep_days: Annotated[float | None, typer.Option(help="Also remove finished runs older than this.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    report: Annotated[str | None, typer.Option(
-        help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")] = None,
+    report: ReportFormats = None,
+    publish: PublishFlag = False,
+    hec_url: HecUrl = None,
+    ca_file: CaFile = None,
+    index: IndexName = None,
+    insecure: Insecure = False,
 ) -> None:
     """Load-test a change (A/B: base vs head) or a live service, and judge it.
 
@@ -157,10 +209,16 @@ def run(
         segments=segments,
         slo={k: v for k, v in (("p95_ms", slo_p95), ("error_rate", slo_error_rate)) if v is not None},
         label="cli",
+        keep_runs=keep_runs,
+        keep_days=keep_days,
         telemetry=telemetry.value,
         splunk_config=str(splunk_config.expanduser().resolve()) if splunk_config else None,
+        fix=fix,
+        fix_budget_s=fix_budget,
+        traffic=str(traffic.expanduser().resolve()) if traffic else None,
     )
-    raise typer.Exit(execute(request, as_json, reports=report_formats(report)).exit_code)
+    hec = HecOptions(hec_url, ca_file, index, insecure) if publish else None
+    raise typer.Exit(execute(request, as_json, reports=report_formats(report), publish=hec).exit_code)
 
 
 def register(app: typer.Typer) -> None:

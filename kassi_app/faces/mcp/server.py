@@ -7,6 +7,7 @@ uses (kassi_app.telemetry.upstream) are reached inside actions and never appear 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from functools import partial
 from typing import Any
@@ -15,6 +16,8 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 
 from kassi_app.errors import BadInput
+from kassi_app.faces.mcp.auth import BearerAuth, serve_token
+from kassi_app.home import kassi_home
 from kassi_app.ledger.canonical import canonical_json
 from kassi_app.workflow.governor import Governor, GovernorFactory, StepOutcome
 from kassi_app.workflow.sink import NullSink, PhaseEvent, follow
@@ -111,11 +114,18 @@ def build_mcp_server(governor_factory: GovernorFactory) -> MCPServer:
 
 
 def serve(governor_factory: GovernorFactory, transport: str, port: int) -> None:
-    """Serve until the client disconnects (stdio) or the process is stopped (HTTP on 127.0.0.1)."""
+    """Serve until the client disconnects (stdio) or the process is stopped (HTTP on 127.0.0.1, behind
+    a bearer token: see ``auth``)."""
     server = build_mcp_server(governor_factory)
     if transport == "stdio":
         server.run()
     elif transport == "http":
-        server.run("streamable-http", host="127.0.0.1", port=port)
+        import uvicorn
+
+        token, written = serve_token(kassi_home())
+        if written is not None:
+            print(f"kassi serve: bearer token in {written} (send 'Authorization: Bearer <token>')", file=sys.stderr)
+        app = BearerAuth(server.streamable_http_app(host="127.0.0.1"), token)
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
     else:
         raise BadInput(f"transport must be stdio or http, not {transport!r}")

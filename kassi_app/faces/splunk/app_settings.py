@@ -22,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Va
 
 from kassi_app.config import LoadSettings
 from kassi_app.errors import BadInput
+from kassi_app.git import is_git_url
 from kassi_app.hosts import is_loopback
 
 APP = "kassi"
@@ -90,7 +91,7 @@ class RepoSettings(_Frozen):
     @property
     def is_url(self) -> bool:
         """True for a git URL (kassi keeps its own clone), False for a local clone's path."""
-        return "://" in self.path or re.match(r"^[\w.-]+@[\w.-]+:", self.path) is not None
+        return is_git_url(self.path)
 
 
 class AppSettings(_Frozen):

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
 from kassi_app.errors import BadInput
 from kassi_app.faces.mcp.server import LEDGER_URI, STATE_URI
@@ -93,7 +95,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def http_server(home: Path) -> Iterator[str]:
+def http_server(home: Path) -> Iterator[tuple[str, str]]:
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -120,19 +122,37 @@ def http_server(home: Path) -> Iterator[str]:
             except OSError:
                 assert time.monotonic() < deadline, "kassi serve --transport http did not start"
                 time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp"
+        token_file = home / "serve.token"
+        assert token_file.stat().st_mode & 0o777 == 0o600, "the token file is the owner's alone"
+        yield f"http://127.0.0.1:{port}/mcp", token_file.read_text().strip()
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-def test_streamable_http(http_server: str) -> None:
+def test_streamable_http(http_server: tuple[str, str]) -> None:
+    url, token = http_server
+
     async def main() -> dict[str, Any]:
         with anyio.fail_after(TIMEOUT_S):
-            async with Client(http_server, read_timeout_seconds=TIMEOUT_S) as client:
+            http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)
+            async with Client(streamable_http_client(url, http_client=http), read_timeout_seconds=TIMEOUT_S) as client:
                 return await exercise(client)
 
     check(anyio.run(main))
+
+
+def test_streamable_http_refuses_a_client_without_the_token(http_server: tuple[str, str], home: Path) -> None:
+    """No token, or a wrong one: 401 before the MCP session starts, and no run is begun."""
+    url, token = http_server
+    client_info = {"name": "t", "version": "0"}
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+             "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client_info}}
+    for headers in ({}, {"Authorization": "Bearer not-the-token"}, {"Authorization": token}):
+        answer = httpx2.post(url, json=hello, headers={"Accept": "application/json, text/event-stream", **headers},
+                             timeout=TIMEOUT_S)
+        assert answer.status_code == 401, headers
+    assert list_runs() == []
 
 
 def test_missing_workflow_is_a_one_line_bad_input() -> None:

@@ -107,8 +107,7 @@ def test_arcana_lookup_matches_the_workflow_graph() -> None:
     assert len(by_phase) == len(rows), "a phase is listed twice"
     for card, phase, meaning in arcana():
         assert by_phase.pop(phase) == (card, meaning), phase
-    # The remediation phases another change adds: rows now so the dashboards have them.
-    assert {phase: card for phase, (card, _) in by_phase.items()} == {"remedy": "Temperance", "verify_fix": "The Star"}
+    assert not by_phase, f"lookup rows name no phase of the graph: {sorted(by_phase)}"
     assert all(r["card"] in MAJOR_ARCANA for r in rows)
     assert len({r["card"] for r in rows}) == len(rows), "two phases share a card"
 
