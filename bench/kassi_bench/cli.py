@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "kassi_bench.cli_demos",
     "kassi_bench.cli_runs",
     "kassi_bench.cli_judge",
+    "kassi_bench.cli_calibration",
     "kassi_bench.cli_publish",
     "kassi_bench.cli_remedy",
 )

@@ -29,6 +29,7 @@ SCENARIOS: dict[str, tuple[RouteSpec, str]] = {
     "10 % 429s": (RouteSpec(throttled_at_head=0.10), "THROTTLED"),
     "growth +0.3 ms/s": (RouteSpec(growth_ms_per_s_at_head=0.3), "DEGRADING"),
     "serialised (x4 at high load)": (RouteSpec(high_factor_at_head=4.0), "DEGRADING"),
+    "85 % faster, x5 high/low at head": (RouteSpec(shift_at_head=0.15, high_factor_at_head=5.0), "HEALTHY"),
 }
 
 

@@ -34,6 +34,9 @@ class RouteSpec:
     slow_tail: float = 0.0
     high_factor: float = 1.0
     """Latency factor at the high stage at *both* variants: a saturated machine, not a fault."""
+    high_rate_at_head: float = 1.0
+    """Share of the high stage's requests head serves: below 1, throughput falls as users rise
+    (retrograde scaling); 1 keeps it flat, as on a saturated but healthy server."""
 
 
 def ab_events(specs: list[RouteSpec], seed: int = 0, blocks: int = 2) -> list[AccessEvent]:
@@ -50,12 +53,13 @@ def ab_events(specs: list[RouteSpec], seed: int = 0, blocks: int = 2) -> list[Ac
 
 
 def live_events(spec: RouteSpec, seed: int = 0, blocks: int = 2) -> list[AccessEvent]:
-    """The head behaviour of ``spec`` as a live service (variant ``live``, no blocks)."""
+    """The head behaviour of ``spec`` as a live service (variant ``live``), in blocks as a live run
+    loads it (one block per round, each a low then a high stage)."""
     rng = np.random.default_rng(seed)
     events: list[AccessEvent] = []
     for block in range(blocks):
         for event in _block(spec, "head", block, 1000.0 + block * BLOCK_S, spec.n // blocks, rng):
-            events.append(AccessEvent(**{**event.to_dict(), "variant": "live", "block": -1}))
+            events.append(AccessEvent(**{**event.to_dict(), "variant": "live"}))
     return events
 
 
@@ -72,6 +76,9 @@ def _block(
         latency = latency * spec.shift_at_head
         latency = np.where(high, latency * spec.high_factor_at_head, latency)
         latency = latency + spec.growth_ms_per_s_at_head * (times - 1000.0)
+    if head and spec.high_rate_at_head < 1.0:
+        keep = ~high | (rng.uniform(size=count) < spec.high_rate_at_head)
+        times, latency, high, count = times[keep], latency[keep], high[keep], int(np.count_nonzero(keep))
     error_rate = spec.errors_at_head if head else spec.errors_at_base
     draw = rng.uniform(size=count)
     out = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+import warnings
 from collections.abc import Iterator
 
 from kassi_app.change.model import FROM_HANDLER, FileFacts, FuncDef, Link, RouteDecl
@@ -275,10 +276,18 @@ def _facts(path: str, tree: ast.Module) -> FileFacts:
     return mod.facts
 
 
+def _parse(text: str) -> ast.Module:
+    """``ast.parse`` without printing the SyntaxWarnings of the user's code (invalid escapes, ``is``
+    with a literal ...): they are the user's business, not kassi's output."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return ast.parse(text)
+
+
 def extract(path: str, text: str) -> FileFacts:
     """Facts of a whole module; a module that does not parse yields none (the service could not run it)."""
     try:
-        tree = ast.parse(text)
+        tree = _parse(text)
     except (SyntaxError, ValueError):
         return FileFacts()
     return _facts(path, tree)
@@ -294,7 +303,7 @@ def extract_fragment(path: str, text: str, first_line: int) -> FileFacts:
             i, j = i + 1, len(lines)
             continue
         try:
-            tree = ast.parse(textwrap.dedent("\n".join(lines[i:j])))
+            tree = _parse(textwrap.dedent("\n".join(lines[i:j])))
         except SyntaxError as exc:
             bad = (exc.lineno or 1) - 1
             if bad <= 0 or not "".join(lines[i : i + bad]).strip():

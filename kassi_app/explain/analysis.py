@@ -9,9 +9,20 @@ if TYPE_CHECKING:
 
 PLAYBOOK: dict[str, str] = {
     "database_locked": (
-        "Turn on SQLite WAL mode (`PRAGMA journal_mode=WAL`), set a busy timeout (`PRAGMA busy_timeout` "
-        "or `sqlite3.connect(..., timeout=5)`), and keep write transactions short: do slow work before "
-        "`BEGIN` or after `COMMIT`, never while holding the write lock."
+        "Requests waited on a database lock until they gave up. Keep write transactions short (do slow "
+        "work before the transaction begins or after it commits, never while holding row or table "
+        "locks), take locks in one consistent order, and give lock waits a timeout that fits the "
+        "request's budget; on SQLite also enable WAL mode and a busy timeout."
+    ),
+    "deadlock": (
+        "Two transactions took the same locks in opposite orders. Take locks in one consistent order "
+        "(e.g. update rows sorted by key), keep transactions short, and retry a transaction the database "
+        "chose as the deadlock victim."
+    ),
+    "pool_exhausted": (
+        "Every connection in the pool was busy: release connections promptly (close sessions, no "
+        "connection held across slow work or I/O), size the pool to the concurrency the service "
+        "must carry, and set a pool timeout shorter than the request's budget."
     ),
     "n_plus_one": ("Replace the per-row queries with one JOIN or a batched `IN (...)` query, or prefetch the rows."),
     "growth": (

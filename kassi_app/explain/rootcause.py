@@ -11,11 +11,15 @@ from typing import Protocol
 
 from kassi_app.endpoint import Endpoint
 from kassi_app.events import AccessEvent, LogEvent, ParsedException, StackFrame
-from kassi_app.explain.normalise import normalise
+from kassi_app.explain.errorkinds import error_kind
+from kassi_app.explain.normalise import message_of, normalise
 from kassi_app.judge.model import ChangedLike, Effect, Evidence, RootCause, RouteVerdict, Signal
+from kassi_app.redact import redact_text
 
 # A SELECT statement anywhere in a log line: ORMs and loggers prefix it with a level and a logger name.
 _SELECT = re.compile(r"\bSELECT\s.+?\bFROM\b.*", re.IGNORECASE | re.DOTALL)
+_EXAMPLE_LEN = 300
+"""A representative raw message is shown whole up to this length (a stack dump is not a message)."""
 _LIBRARY_MARKERS = ("site-packages", "dist-packages", "/lib/python", "<frozen", "<string>", "node_modules")
 
 
@@ -68,8 +72,10 @@ def _error_cause(failing: list[RouteVerdict], ctx: Context) -> tuple[RootCause, 
         evidence.append(Evidence(f"{len(bad)} failing requests at head: {shown}", "proxy"))
     excerpts = Counter(normalise(e.error) for e in bad if e.error)
     top_excerpt = excerpts.most_common(1)[0] if excerpts else None
+    example: str | None = None
     if top_excerpt:
         evidence.append(Evidence(f"{top_excerpt[1]} of {len(bad)} error bodies read '{top_excerpt[0]}'", "proxy"))
+        example = next(message_of(e.error) for e in bad if e.error and normalise(e.error) == top_excerpt[0])
     exception, count = _dominant_exception(ctx.head_logs, ctx.base_logs)
     error_text = top_excerpt[0] if top_excerpt else None
     location: str | None = None
@@ -77,20 +83,29 @@ def _error_cause(failing: list[RouteVerdict], ctx: Context) -> tuple[RootCause, 
     introduced = False
     if exception is not None:
         error_text = f"{exception.type}: {normalise(exception.message)}"
+        example = f"{exception.type}: {exception.message}"
         evidence.append(Evidence(f"the target logged {count} x {error_text} at head", "target log"))
         location, hunk_text, introduced = _locate(exception.frames, ctx)
         if location:
             evidence.append(Evidence(f"raised at {location}", "target log"))
     if location is None:
         hunk_text = _handler_hunk([r.endpoint for r in failing], ctx)
-    kind = _error_kind(error_text or "", statuses)
-    routes = ", ".join(str(e) for e in sorted(endpoints))
-    summary = f"{error_text or 'server errors'} on {routes}"
+    kind = error_kind(error_text or "", statuses)
+    routes = ", ".join(str(e) for e in _lead_first(failing, ctx))
+    example = redact_text(example.strip()[:_EXAMPLE_LEN]) if example else None
+    shown = f" (for example: {example})" if example and example != error_text else ""
+    summary = f"{error_text or 'server errors'}{shown} on {routes}"
     if introduced and location:
         summary += f": introduced by this change, at {location}"
     elif hunk_text:
         summary += f" (this change touched {hunk_text})"
-    return RootCause(kind, summary, error_text, location, hunk_text, introduced), evidence
+    return RootCause(kind, summary, error_text, location, hunk_text, introduced, example), evidence
+
+
+def _lead_first(routes: Sequence[RouteVerdict], ctx: Context) -> list[Endpoint]:
+    """The routes' endpoints, the changed (or asked) ones first, then collateral, each sorted."""
+    changed = {c.endpoint for c in ctx.changed}
+    return sorted((r.endpoint for r in routes), key=lambda e: (e not in changed and bool(changed), e))
 
 
 def _dominant_exception(head: Sequence[LogEvent], base: Sequence[LogEvent]) -> tuple[ParsedException | None, int]:
@@ -155,15 +170,6 @@ def _hunk_name(hunk: HunkLike) -> str:
     return f"{hunk.file}:{hunk.start}-{hunk.end}"
 
 
-def _error_kind(text: str, statuses: Counter[int]) -> str:
-    lowered = text.lower()
-    if "database is locked" in lowered or "database table is locked" in lowered:
-        return "database_locked"
-    if (statuses and statuses.most_common(1)[0][0] == 504) or "timed out" in lowered or "timeout" in lowered:
-        return "downstream_timeout"
-    return "server_error"
-
-
 def _latency_cause(degrading: list[RouteVerdict], ctx: Context) -> tuple[RootCause, list[Evidence]]:
     """The most specific latency explanation: repeated queries the target logged (direct evidence of
     the mechanism), then growth over the run, then scaling with users, then the shift itself.
@@ -220,7 +226,10 @@ def _any_signal(routes: Sequence[RouteVerdict]) -> tuple[RouteVerdict, Signal]:
 
 
 def _scaling_text(route: RouteVerdict, ctx: Context) -> str:
-    """``scales with concurrency: x9.4 from 2 to 16 users (x1.6 at base)``."""
+    """``scales with concurrency: x9.4 from 2 to 16 users (x1.6 at base)``; without a baseline, the
+    throughput finding itself (``does not scale: retrograde scaling: throughput fell ...``)."""
+    if "scaling_head" not in route.effects:
+        return "does not scale: " + next(s.detail for s in route.signals if s.name == "scaling")
     users = f" from {ctx.stage_users[0]} to {ctx.stage_users[1]} users" if ctx.stage_users else " at high load"
     base = route.effects.get("scaling_base")
     against = f" (x{base:.1f} at base)" if isinstance(base, float) else ""

@@ -17,13 +17,22 @@ import numpy as np
 from kassi_app.endpoint import Endpoint
 from kassi_app.judge.latency import LatencyComparison, compare_latency
 from kassi_app.judge.model import Effect, RouteVerdict, Signal, VerdictClass
-from kassi_app.judge.samples import Sample
+from kassi_app.judge.power import Power, minimum_detectable
+from kassi_app.judge.samples import Sample, consistent
 from kassi_app.judge.scaling import Scaling, growth, scales_worse_in_pairs, scaling
 from kassi_app.judge.settings import JudgeSettings, Slo
-from kassi_app.judge.stats import bootstrap_quantile, percentile_interval, proportion_greater, rate_above
+from kassi_app.judge.stats import (
+    bootstrap_quantile,
+    hodges_lehmann,
+    percentile_interval,
+    proportion_greater,
+    rate_above,
+)
+from kassi_app.judge.throughput import Retrograde, StageWindows, UslFit, fit_usl, retrograde, stage_rates
 from kassi_app.judge.trend import Trend, steeper_in_pairs, trend
 
 Adjusted = dict[str, float]
+_LATENCY_SIGNALS = frozenset({"latency_shift", "p95_shift", "trend", "scaling"})
 
 
 @dataclass
@@ -36,6 +45,7 @@ class ABRoute:
     head: Sample
     settings: JudgeSettings
     run_start: float
+    windows: StageWindows = field(default_factory=dict)
     p_values: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -87,11 +97,15 @@ class ABRoute:
         ):
             signals.append(Signal("throttling", _rate_change("429 responses", rates, "throttle_rate")))
         effects: dict[str, Effect] = dict(rates)
-        noisy = False
+        power: Power | None = None
         if self.latency is not None:
             effects |= _latency_effects(self.latency)
             signals += _latency_signals(self.latency, adjusted, s)
-            noisy = self.latency.too_noisy
+            power = minimum_detectable(
+                self.latency.shift_ms.ci, s.confidence, s.alpha, s.power,
+                self.latency.median_base_ms, self.latency.threshold_ms,
+            )
+            effects |= {"mde_ms": power.mde_ms, "mde_pct": power.mde_pct}
         if self.trend_head is not None:
             effects |= _trend_effects(self.trend_head)
             if self._growth_explains(self.trend_head, signals, adjusted["trend"]):
@@ -104,8 +118,10 @@ class ABRoute:
                 "scaling_growth": g.value,
                 "scaling_growth_ci": g.ci,
             }
-            if g.ci[0] >= s.max_scaling_growth and scales_worse_in_pairs(
-                self.ok_base, self.ok_head, s.max_scaling_growth, s.min_stage_samples
+            if (
+                g.ci[0] >= s.max_scaling_growth
+                and self._slower_at_high_stage(effects)
+                and scales_worse_in_pairs(self.ok_base, self.ok_head, s.max_scaling_growth, s.min_stage_samples)
             ):
                 signals.append(
                     Signal(
@@ -117,9 +133,48 @@ class ABRoute:
                         ),
                     )
                 )
-        cls, reason = _classify(signals, latency_judged=self.latency is not None, noisy=noisy, settings=s)
+        if signals and self._faster_at_every_stage():
+            # A route that got faster at every stage (median and p95) is not degrading, whatever its
+            # shape: a handler that became fast shows the queueing a slow one hid.
+            signals = [sig for sig in signals if sig.name not in _LATENCY_SIGNALS]
+        upper = self.latency.shift_ms.ci[1] if self.latency is not None else None
+        cls, reason = _classify(signals, latency_judged=self.latency is not None, power=power, settings=s,
+                                upper_ms=upper)
         p_values = {k: (v, adjusted[k]) for k, v in self.p_values.items()}
         return RouteVerdict(self.endpoint, cls, reason, self.change, samples, effects, p_values, tuple(signals))
+
+    def _slower_at_high_stage(self, effects: dict[str, Effect]) -> bool:
+        """Head against base at the same, high-concurrency stage: head's latency there is higher by the
+        practical threshold (the lower end of its interval) and its throughput not clearly higher.
+        A ratio of ratios (high/low at head over high/low at base) alone fires when head's *low*
+        stage got fast, which is an improvement."""
+        s = self.settings
+        base_high, head_high = self.ok_base.by_stage().get("high"), self.ok_head.by_stage().get("high")
+        if base_high is None or head_high is None or min(base_high.n, head_high.n) < s.min_stage_samples:
+            return False
+        shift = hodges_lehmann(head_high.durations, base_high.durations, s.confidence, s.hl_max_pairs, s.seed + 8)
+        rate_base = stage_rates(self.base, self.windows, s.trend_bucket_s).get("high")
+        rate_head = stage_rates(self.head, self.windows, s.trend_bucket_s).get("high")
+        effects["high_stage_shift_ms"] = shift.value
+        effects["high_stage_shift_ms_ci"] = shift.ci
+        if rate_base is not None and rate_head is not None:
+            effects["throughput_high_base"] = rate_base.rate
+            effects["throughput_high_head"] = rate_head.rate
+        # Head serving clearly more requests at the high stage (by the margin a throughput drop is held
+        # to) is a route that scales better, whatever its latency.
+        more = 1.0 + s.max_throughput_drop_pct / 100.0
+        rate_ok = rate_base is None or rate_head is None or rate_head.rate < rate_base.rate * more
+        return shift.ci[0] >= s.threshold_ms(float(np.median(base_high.durations))) and rate_ok
+
+    def _faster_at_every_stage(self) -> bool:
+        """Median and p95 of head at or below base's in every stage both variants ran."""
+        base_stages, head_stages = self.ok_base.by_stage(), self.ok_head.by_stage()
+        common = [st for st in base_stages if st in head_stages and base_stages[st].n and head_stages[st].n]
+        return bool(common) and all(
+            float(np.quantile(head_stages[st].durations, q)) <= float(np.quantile(base_stages[st].durations, q))
+            for st in common
+            for q in (0.5, 0.95)
+        )
 
     def _growth_explains(self, head: Trend, signals: list[Signal], p_adjusted: float) -> bool:
         """With a baseline, a trend explains a slowdown; it does not raise one on its own.
@@ -143,7 +198,13 @@ class ABRoute:
 
 @dataclass
 class SoloRoute:
-    """One variant judged without a baseline: against the SLO and against itself (live, new routes)."""
+    """One variant judged without a baseline (live, new routes): errors against the SLO; latency against
+    the SLO's p95 (when one is set) and its own trend; scaling by throughput across the stages.
+
+    Latency growing with users is not judged: on a saturated server it is what queueing does (with
+    throughput flat, latency grows in proportion to the users waiting). Throughput that falls as users
+    rise, or errors that appear only under load, is retrograde scaling, and that is judged.
+    """
 
     endpoint: Endpoint
     change: str
@@ -152,26 +213,35 @@ class SoloRoute:
     settings: JudgeSettings
     slo: Slo
     run_start: float
+    windows: StageWindows = field(default_factory=dict)
+    stage_users: tuple[int, int] | None = None
     p_values: dict[str, float] = field(default_factory=dict)
-    peer_scaling: float | None = None
-    """A/B: the median high/low scaling of the routes measured at both refs, at head. On a saturated
-    machine every route's latency grows with users; a new route is judged against its peers then."""
 
     def __post_init__(self) -> None:
         s = self.settings
         self.enough = self.sample.n >= s.min_samples
         self.ok = self.sample.answered()
         self.trend: Trend | None = None
-        self.scaling: Scaling | None = None
+        self.retro: Retrograde | None = None
+        self.stage_errors: tuple[Sample, Sample] | None = None
         if not self.enough:
             return
         self.p_values["server_errors"] = rate_above(self.sample.server_errors, self.sample.n, self.slo.error_rate)
         self.p_values["throttling"] = rate_above(self.sample.throttled, self.sample.n, self.slo.error_rate)
+        stages = self.sample.by_stage()
+        if "low" in stages and "high" in stages:
+            low, high = stages["low"], stages["high"]
+            self.stage_errors = (low, high)
+            self.p_values["errors_under_load"] = proportion_greater(
+                high.server_errors, high.n, low.server_errors, low.n
+            )
+        self.retro = retrograde(stage_rates(self.sample, self.windows, s.trend_bucket_s), s.max_throughput_drop_pct)
+        if self.retro is not None:
+            self.p_values["scaling"] = self.retro.p_value
         if self.ok.n >= s.min_samples:
             self.trend = trend(self.ok, self.run_start, s)
             if self.trend:
                 self.p_values["trend"] = self.trend.p_rising
-            self.scaling = scaling(self.ok, s, s.seed + 6)
 
     def decide(self, adjusted: Adjusted) -> RouteVerdict:
         s, sample = self.settings, self.sample
@@ -194,22 +264,89 @@ class SoloRoute:
             signals.append(
                 Signal("throttling", f"429 responses {100 * rates['throttle_rate_head']:.1f} % above {slo_pct}")
             )
+        effects |= self._scaling(signals, adjusted)
+        undecided: str | None = None
         if self.ok.n >= s.min_samples:
-            effects |= self._latency(signals)
-        cls, reason = _classify(signals, latency_judged=self.ok.n >= s.min_samples, noisy=False, settings=s)
+            latency, undecided = self._latency(signals, adjusted)
+            effects |= latency
+        cls, reason = _classify(signals, latency_judged=self.ok.n >= s.min_samples, power=None, settings=s)
+        if cls == "HEALTHY" and undecided:
+            cls, reason = "INCONCLUSIVE", undecided
+        elif cls == "HEALTHY":
+            reason = self._healthy_reason(effects)
         p_values = {k: (v, adjusted[k]) for k, v in self.p_values.items()}
         return RouteVerdict(self.endpoint, cls, reason, self.change, samples, effects, p_values, tuple(signals))
 
-    def _latency(self, signals: list[Signal]) -> dict[str, Effect]:
+    def _healthy_reason(self, effects: dict[str, Effect]) -> str:
+        parts = ["errors within the SLO, no rising trend"]
+        low, high = effects.get("throughput_low"), effects.get("throughput_high")
+        if isinstance(low, float) and isinstance(high, float):
+            users = f" from {self.stage_users[0]} to {self.stage_users[1]} users" if self.stage_users else ""
+            parts.append(f"throughput {low:.0f} → {high:.0f} req/s{users} (no retrograde scaling)")
+        if self.slo.p95_ms is not None:
+            parts.append(f"p95 within the SLO {self.slo.p95_ms:g} ms")
+        else:
+            parts.append("latency was not judged against an SLO: none set")
+        return "; ".join(parts)
+
+    def _scaling(self, signals: list[Signal], adjusted: Adjusted) -> dict[str, Effect]:
+        """Retrograde scaling: throughput falling from the low to the high stage, or server errors that
+        appear only under load. The USL coefficients are reported with it."""
+        s, effects = self.settings, dict[str, Effect]()
+        retro = self.retro
+        fit: UslFit | None = None
+        if retro is not None:
+            effects |= {"throughput_low": retro.low_rate, "throughput_high": retro.high_rate,
+                        "throughput_drop_pct": retro.drop_pct}
+            if self.stage_users is not None:
+                fit = fit_usl([(self.stage_users[0], retro.low_rate), (self.stage_users[1], retro.high_rate)])
+            if fit is not None:
+                effects |= {"usl_lambda": fit.lam, "usl_sigma": fit.sigma, "usl_kappa": fit.kappa}
+            if (
+                adjusted["scaling"] < s.alpha
+                and retro.drop_pct >= s.max_throughput_drop_pct
+                and consistent(retro.blocks_dropped, retro.blocks)
+            ):
+                users = f" from {self.stage_users[0]} to {self.stage_users[1]} users" if self.stage_users else ""
+                usl = f"; {fit.describe()}" if fit is not None else ""
+                signals.append(Signal(
+                    "scaling",
+                    f"retrograde scaling: throughput fell {retro.drop_pct:.0f} % ({retro.low_rate:.0f} → "
+                    f"{retro.high_rate:.0f} req/s){users}, in {retro.blocks_dropped} of {retro.blocks} blocks{usl}",
+                ))
+        if self.stage_errors is not None and "errors_under_load" in adjusted:
+            low, high = self.stage_errors
+            low_rate, high_rate = low.server_errors / max(low.n, 1), high.server_errors / max(high.n, 1)
+            if adjusted["errors_under_load"] < s.alpha and high_rate - low_rate >= s.min_error_increase:
+                signals.append(Signal(
+                    "errors_under_load",
+                    f"server errors appear under load: {100 * low_rate:.1f} % at the low stage → "
+                    f"{100 * high_rate:.1f} % at the high stage",
+                ))
+        return effects
+
+    def _latency(self, signals: list[Signal], adjusted: Adjusted) -> tuple[dict[str, Effect], str | None]:
+        """p95 against the SLO and the trend; with it, what the run could have resolved: the p95
+        interval (an SLO inside it cannot be told apart) and the smallest median shift a baseline of
+        the same size would have shown (two samples: the standard error grows by sqrt 2)."""
         s, durations = self.settings, self.ok.durations
         boot = bootstrap_quantile(durations, 0.95, s.bootstrap_resamples, s.seed)
         p95 = float(np.quantile(durations, 0.95))
         p95_ci = percentile_interval(boot, s.confidence)
+        median = float(np.median(durations))
+        median_ci = percentile_interval(bootstrap_quantile(durations, 0.5, s.bootstrap_resamples, s.seed + 3),
+                                        s.confidence)
+        half = (median_ci[1] - median_ci[0]) * np.sqrt(2.0) / 2.0
+        power = minimum_detectable((median - half, median + half), s.confidence, s.alpha, s.power, median,
+                                   s.threshold_ms(median))
         effects: dict[str, Effect] = {
-            "median_head_ms": float(np.median(durations)),
+            "median_head_ms": median,
             "p95_head_ms": p95,
             "p95_head_ms_ci": p95_ci,
+            "mde_ms": power.mde_ms,
+            "mde_pct": power.mde_pct,
         }
+        undecided: str | None = None
         if self.slo.p95_ms is not None and p95_ci[0] > self.slo.p95_ms:
             signals.append(
                 Signal(
@@ -217,26 +354,16 @@ class SoloRoute:
                     f"p95 {p95:.1f} ms (CI {p95_ci[0]:.1f}-{p95_ci[1]:.1f}) above the SLO {self.slo.p95_ms:g} ms",
                 )
             )
+        elif self.slo.p95_ms is not None and p95_ci[1] > self.slo.p95_ms:
+            undecided = (
+                f"too short to tell the p95 from the SLO: p95 {p95:.1f} ms, CI {p95_ci[0]:.1f}-{p95_ci[1]:.1f} "
+                f"ms contains the SLO {self.slo.p95_ms:g} ms"
+            )
         if self.trend is not None:
             effects |= _trend_effects(self.trend)
-            if self.trend.fires(self.p_values["trend"], s.alpha):
+            if self.trend.fires(adjusted["trend"], s.alpha):
                 signals.append(Signal("trend", _trend_detail(self.trend)))
-        if self.scaling is not None:
-            ratio = self.scaling.ratio
-            effects |= {"scaling_head": ratio.value, "scaling_head_ci": ratio.ci}
-            limit = s.max_scaling_ratio
-            peers = ""
-            if self.peer_scaling is not None:
-                limit = max(limit, s.max_scaling_growth * self.peer_scaling)
-                peers = f" against x{self.peer_scaling:.1f} for the routes measured at both refs"
-            if ratio.ci[0] >= limit:
-                signals.append(
-                    Signal(
-                        "scaling",
-                        f"x{ratio.value:.1f} high/low concurrency (CI {ratio.ci[0]:.1f}-{ratio.ci[1]:.1f}){peers}",
-                    )
-                )
-        return effects
+        return effects, undecided
 
 
 def _rates(sample: Sample, variant: str) -> dict[str, float]:
@@ -315,8 +442,16 @@ def _trend_detail(t: Trend) -> str:
 
 
 def _classify(
-    signals: list[Signal], *, latency_judged: bool, noisy: bool, settings: JudgeSettings
+    signals: list[Signal],
+    *,
+    latency_judged: bool,
+    power: Power | None,
+    settings: JudgeSettings,
+    upper_ms: float | None = None,
 ) -> tuple[VerdictClass, str]:
+    """The route's class. A pass needs evidence too: the run could detect the practical threshold
+    (power), or the shift's interval ends below it (an equivalence test, as TOST: a slowdown that
+    matters is ruled out at the interval's level even when the run could not have detected one)."""
     names = {s.name for s in signals}
     detail = "; ".join(s.detail for s in signals)
     if "server_errors" in names:
@@ -327,6 +462,16 @@ def _classify(
         return "DEGRADING", detail
     if not latency_judged:
         return "INCONCLUSIVE", f"too few answered requests to judge latency (need {settings.min_samples})"
-    if noisy:
-        return "INCONCLUSIVE", "too noisy: the latency interval is wider than the smallest shift that matters"
+    if power is not None and not power.enough and upper_ms is not None and upper_ms < power.threshold_ms:
+        return "HEALTHY", (
+            f"no practically significant change: the shift's interval ends at {upper_ms:+.2f} ms, below the "
+            f"{power.threshold_ms:.2f} ms that matters (the run {power.describe()})"
+        )
+    if power is not None and not power.enough:
+        return "INCONCLUSIVE", (
+            f"too noisy or too short: the run {power.describe()} at {100 * settings.power:.0f} % power, "
+            f"larger than the smallest shift that matters ({power.threshold_ms:.2f} ms): it needs more samples"
+        )
+    if power is not None:
+        return "HEALTHY", f"no practically significant change (the run {power.describe()})"
     return "HEALTHY", "no practically significant change"

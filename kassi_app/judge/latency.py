@@ -43,12 +43,6 @@ class LatencyComparison:
     def shift_pct(self) -> float:
         return 100.0 * self.shift_ms.value / self.median_base_ms if self.median_base_ms > 0 else 0.0
 
-    @property
-    def too_noisy(self) -> bool:
-        """The interval is wider than the effect we must detect: no power to call it healthy."""
-        low, high = self.shift_ms.ci
-        return (high - low) / 2.0 > self.threshold_ms
-
     def shift_fires(self, p_adjusted: float, alpha: float) -> bool:
         return (
             p_adjusted < alpha

@@ -72,6 +72,9 @@ class RouteVerdict:
     effects: dict[str, Effect] = field(default_factory=dict)
     p_values: dict[str, tuple[float, float]] = field(default_factory=dict)
     signals: tuple[Signal, ...] = ()
+    decides: bool = True
+    """False for a route reported beside the verdict but not deciding it: a live route the user did
+    not ask about ("also seen"), or an untouched route whose slowdown the changed load mix explains."""
 
     @property
     def collateral(self) -> bool:
@@ -85,6 +88,7 @@ class RouteVerdict:
             "reason": self.reason,
             "change": self.change,
             "collateral": self.collateral,
+            "decides": self.decides,
             "samples": dict(self.samples),
             "effects": {k: list(v) if isinstance(v, tuple) else v for k, v in self.effects.items()},
             "p_values": {k: {"raw": raw, "adjusted": adj} for k, (raw, adj) in self.p_values.items()},
@@ -95,7 +99,9 @@ class RouteVerdict:
 @dataclass(frozen=True)
 class RootCause:
     """The named cause. ``kind`` keys the remediation playbook; ``location`` is file:line when known;
-    ``introduced`` is True when a diff hunk covers the failing frame itself."""
+    ``introduced`` is True when a diff hunk covers the failing frame itself. ``error`` is normalised
+    (ids, numbers and quoted values masked) so that one cause groups; ``example`` is one raw message
+    of that group, with the actual key, id or value a reader needs (secrets masked)."""
 
     kind: str
     summary: str
@@ -103,12 +109,14 @@ class RootCause:
     location: str | None = None
     hunk: str | None = None
     introduced: bool = False
+    example: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
             "kind": self.kind,
             "summary": self.summary,
             "error": self.error,
+            "example": self.example,
             "location": self.location,
             "hunk": self.hunk,
             "introduced_by_change": self.introduced,

@@ -36,6 +36,14 @@ class JudgeSettings:
     with q(1-q)/f(x_q)^2, and the density f is thin in the tail), and a saturated machine moves the
     tail from block to block; a 20 % tail threshold keeps the same per-pair false-alarm odds as the
     5 % median one.
+
+    ``power`` sets the minimum detectable shift every route reports (what a HEALTHY verdict could
+    have missed); a run that cannot see ``threshold_ms`` at that power is too short and says so.
+    ``max_throughput_drop_pct``: without a baseline, scaling is judged by throughput, not latency
+    (latency grows with users on any saturated server, by Little's law); throughput that falls this
+    much from the low to the high stage is retrograde scaling. Throughput from stage to stage of one
+    run moves by a few per cent on a busy machine; a 20 % fall is contention that costs more than it
+    serves.
     """
 
     __pydantic_config__: ClassVar[ConfigDict] = _NO_EXTRA
@@ -50,7 +58,8 @@ class JudgeSettings:
     min_tail_shift_pct: StrictFloat = 20.0
     trend_bucket_s: StrictFloat = 0.5
     max_scaling_growth: StrictFloat = 1.5
-    max_scaling_ratio: StrictFloat = 4.0
+    max_throughput_drop_pct: StrictFloat = 20.0
+    power: StrictFloat = 0.8
     min_stage_samples: StrictInt = 20
     bootstrap_resamples: StrictInt = 1000
     hl_max_pairs: StrictInt = 200_000
@@ -59,10 +68,12 @@ class JudgeSettings:
     def __post_init__(self) -> None:
         _check_range("alpha", self.alpha, 0.0, 0.5)
         _check_range("confidence", self.confidence, 0.5, 1.0)
+        _check_range("power", self.power, 0.5, 0.999, low_open=False)
+        _check_range("max_throughput_drop_pct", self.max_throughput_drop_pct, 0.0, 100.0)
         _check_range("min_error_increase", self.min_error_increase, 0.0, 1.0, low_open=False)
         for name in ("min_shift_pct", "min_shift_ms", "min_trend_pct", "min_tail_shift_pct"):
             _check_range(name, getattr(self, name), 0.0, float("inf"), low_open=False)
-        for name in ("trend_bucket_s", "max_scaling_growth", "max_scaling_ratio"):
+        for name in ("trend_bucket_s", "max_scaling_growth"):
             _check_range(name, getattr(self, name), 0.0, float("inf"))
         for name in ("min_samples", "min_stage_samples", "bootstrap_resamples", "hl_max_pairs"):
             if getattr(self, name) < 2:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kassi_app.change import all_endpoints, changed_endpoints
+from kassi_app.change.appwide import app_wide_targets
 from kassi_app.change.request_shapes import route_shapes
 from kassi_app.config import ProjectSettings, RunRequest, RunSettings, resolve_settings
 from kassi_app.endpoint import Endpoint
@@ -23,7 +24,8 @@ from kassi_app.explain import explain_verdict, render_analysis
 from kassi_app.git import resolve_ref, show_file
 from kassi_app.hosts import check_target_url, origin_url
 from kassi_app.inputs import MAX_INPUT_BYTES
-from kassi_app.judge import Verdict, inconclusive, judge_ab, judge_live
+from kassi_app.judge import ChangedLike, Verdict, inconclusive, judge_ab, judge_live
+from kassi_app.judge.sequential import Look
 from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.load.script import plan_requests
 from kassi_app.load.traffic import read_traffic, replay_for
@@ -115,6 +117,9 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
         ev.endpoints = _loadable(ev, [c.endpoint for c in ev.changes.endpoints if c.change != "removed"])
         ev.openapi = _spec_openapi(repo, head, ev.spec.openapi_file)
         known = operations(ev.openapi) if ev.openapi else _loadable(ev, [r.endpoint for r in all_endpoints(repo, head)])
+        if not ev.endpoints:  # app config, middleware, a shared helper: judge a few routes, load them
+            ev.app_wide = app_wide_targets(ev.changes.files, known)
+            ev.endpoints = [t.endpoint for t in ev.app_wide]
         ev.shapes = route_shapes(repo, head)
     else:
         ev.openapi = load_openapi(req.openapi, req.allow_hosts) if req.openapi else None
@@ -130,7 +135,7 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
     if req.traffic:
         ev.replay = replay_for(read_traffic(Path(req.traffic)), ev.endpoints)
     return {
-        "changed": [c.to_json() for c in ev.changes.endpoints],
+        "changed": [c.to_json() for c in ev.changes.endpoints] + [t.to_json() for t in ev.app_wide],
         "endpoints": [str(e) for e in ev.endpoints],
         "background": [str(e) for e in ev.background],
         "files": ev.changes.files,
@@ -295,10 +300,21 @@ def judge(ctx: RunContext) -> dict[str, Any]:
     settings, ev, req = _settings(ctx), ctx.evidence, _request(ctx)
     events = _access_events(ctx)
     if req.mode == "ab":
-        changed = [c for c in ev.changes.endpoints if c.endpoint not in ev.refused]
-        ev.verdict = judge_ab(events, changed, settings.judge, slo=settings.slo.to_slo())
+        changed: list[ChangedLike] = [
+            *(c for c in ev.changes.endpoints if c.endpoint not in ev.refused), *ev.app_wide
+        ]
+        # Every judge phase is a look; the run may be extended and judged again, so each look uses
+        # the alpha spent since the last one (planned: the run's rounds plus its extensions).
+        sides = max(len(ctx.resources.sides), 1)
+        planned = (settings.load.rounds + settings.max_extensions) * sides
+        look = Look(len(ev.blocks), max(planned, len(ev.blocks)), ev.looks[-1] if ev.looks else 0)
+        ev.looks.append(len(ev.blocks))
+        ev.verdict = judge_ab(events, changed, settings.judge, slo=settings.slo.to_slo(), look=look)
     else:
-        ev.verdict = judge_live(events, ev.endpoints, settings.judge, settings.slo.to_slo())
+        ev.verdict = judge_live(
+            events, ev.endpoints, settings.judge, settings.slo.to_slo(),
+            stage_users=(settings.load.low_vus, settings.load.high_vus),
+        )
     reach = reach_of(events, ev.endpoints)
     ev.verdict, ev.reach_notes = annotate(ev.verdict, reach, ev.unbuilt)
     ev.reach = reach_dict(reach)
@@ -317,7 +333,7 @@ def explain(ctx: RunContext) -> dict[str, Any]:
     ev.verdict = explain_verdict(
         ev.verdict,
         _access_events(ctx),
-        changed=ev.changes.endpoints,
+        changed=[*ev.changes.endpoints, *ev.app_wide],
         logs=ev.logs,
         hunks=ev.changes.hunks,
         repo_roots=[str(s.target.workdir) for s in ctx.resources.sides if s.target is not None],

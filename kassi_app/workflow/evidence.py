@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kassi_app.change import ChangeSet
+from kassi_app.change.appwide import AppWideEndpoint
 from kassi_app.change.shapes import RequestShape
 from kassi_app.config import RunRequest, RunSettings
 from kassi_app.endpoint import Endpoint
@@ -89,6 +90,10 @@ class RunEvidence:
     openapi: dict[str, Any] | None = None
     changes: ChangeSet = field(default_factory=lambda: ChangeSet([], [], []))
     endpoints: list[Endpoint] = field(default_factory=list)
+    app_wide: list[AppWideEndpoint] = field(default_factory=list)
+    looks: list[int] = field(default_factory=list)
+    """Blocks driven at each judge phase so far (sequential looks: judge/sequential.py)."""
+    """A change that touches no endpoint: the routes judged as its targets (change/appwide.py)."""
     background: list[Endpoint] = field(default_factory=list)
     shapes: dict[Endpoint, RequestShape] = field(default_factory=dict)
     """Request shapes read from the handlers' code (A/B runs)."""

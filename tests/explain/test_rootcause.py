@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from judge_stubs import Changed, Hunk, judged
 from kassi_bench.synthetic import RouteSpec, ab_events
 
 from kassi_app.events import LogEvent, ParsedException, StackFrame
 from kassi_app.explain import render_analysis
+from kassi_app.explain.analysis import PLAYBOOK
+from kassi_app.explain.errorkinds import error_kind
 from kassi_app.explain.normalise import normalise
 
 WRITE = Changed("POST", "/api/visits", file="app/visits.py")
@@ -73,7 +77,7 @@ def test_regression_root_cause_names_the_error_the_frame_and_the_hunk() -> None:
         "## Recommendation",
     ):
         assert section in text
-    assert "PRAGMA journal_mode=WAL" in text and "_(source: target log)_" in text
+    assert "Keep write transactions short" in text and "_(source: target log)_" in text
     assert text == render_analysis(verdict)  # deterministic
 
 
@@ -156,3 +160,48 @@ def test_growth_on_the_changed_route_outranks_a_collateral_route_scaling() -> No
     assert cause is not None and cause.kind == "growth"
     assert cause.summary.startswith("latency rises over the run on GET /api/items")
     assert "unchanged routes slowed too (GET /api/other)" in cause.summary
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        # PostgreSQL (psycopg), as raised through SQLAlchemy
+        ("(psycopg.errors.DeadlockDetected) deadlock detected\nDETAIL:  Process 4242 waits for ShareLock on "
+         "transaction 991; blocked by process 4243.", "deadlock"),
+        ("psycopg2.errors.LockNotAvailable: canceling statement due to lock timeout", "database_locked"),
+        ("psycopg2.errors.QueryCanceled: canceling statement due to statement timeout", "downstream_timeout"),
+        # MySQL (PyMySQL / mysqlclient)
+        ("(1213, 'Deadlock found when trying to get lock; try restarting transaction')", "deadlock"),
+        ("(1205, 'Lock wait timeout exceeded; try restarting transaction')", "database_locked"),
+        # SQLAlchemy's pool
+        ("sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, "
+         "timeout 30.00 (Background on this error at: https://sqlalche.me/e/20/3o7r)", "pool_exhausted"),
+        # SQLite
+        ("sqlite3.OperationalError: database is locked", "database_locked"),
+        # Redis clients (redis-py)
+        ("redis.exceptions.TimeoutError: Timeout reading from socket", "downstream_timeout"),
+        ("redis.exceptions.ConnectionError: Too many connections", "pool_exhausted"),
+        # HTTP clients
+        ("httpx.ReadTimeout: timed out", "downstream_timeout"),
+        ("requests.exceptions.ReadTimeout: HTTPConnectionPool(host='pricing', port=80): Read timed out. "
+         "(read timeout=2)", "downstream_timeout"),
+        ("httpx.PoolTimeout", "pool_exhausted"),
+        ("KeyError: 'sku-42'", "server_error"),
+    ],
+)
+def test_error_kinds_are_recognised_from_real_messages(message: str, kind: str) -> None:
+    assert error_kind(message, Counter()) == kind
+
+
+def test_the_root_cause_keeps_the_grouped_error_and_shows_one_raw_message() -> None:
+    spec = RouteSpec(errors_at_head=0.1, error_text='{"detail": "KeyError: \'sku-42\'"}')
+    verdict = judged(ab_events([spec], seed=1), [Changed("GET", "/api/items")])
+    cause = verdict.root_cause
+    assert cause is not None and cause.error == "KeyError: '<v>'"
+    assert cause.example == "KeyError: 'sku-42'" and "for example: KeyError: 'sku-42'" in cause.summary
+    assert cause.to_dict()["example"] == "KeyError: 'sku-42'"
+
+
+def test_the_playbook_advice_is_database_neutral() -> None:
+    for kind in ("database_locked", "deadlock", "pool_exhausted"):
+        assert "PRAGMA" not in PLAYBOOK[kind] and "sqlite3.connect" not in PLAYBOOK[kind]

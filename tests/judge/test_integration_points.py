@@ -25,7 +25,7 @@ def test_the_change_packages_records_fit_the_judge() -> None:
 
 
 def test_bench_judge_prints_hit_rates() -> None:
-    result = CliRunner().invoke(app, ["bench", "judge", "--seeds", "1", "--samples", "300"])
+    result = CliRunner().invoke(app, ["bench", "judge", "--seeds", "1", "--samples", "1000"])
     assert result.exit_code == 0, result.output
     assert "unchanged" in result.output and "hit rate" in result.output
     lines = {line.split("  ")[0]: line for line in result.output.splitlines()}

@@ -44,4 +44,5 @@ def judged(events: Sequence[AccessEvent], changed: Sequence[ChangedLike], **expl
 def judged_live(events: Sequence[AccessEvent], endpoints: Sequence[Endpoint], slo: Slo, **explain: Any) -> Verdict:
     """A live verdict, judged against ``slo`` and then explained."""
     events = list(events)
-    return explain_verdict(judge_live(events, endpoints, slo=slo), events, variants=("live",), **explain)
+    verdict = judge_live(events, endpoints, slo=slo, stage_users=explain.get("stage_users"))
+    return explain_verdict(verdict, events, variants=("live",), **explain)

@@ -163,6 +163,9 @@ def run(
     high_duration: Annotated[float | None, typer.Option(help="Seconds of the high stage.")] = None,
     rounds: Annotated[int | None, typer.Option(help="A/B rounds (each: one block per variant).")] = None,
     segments: Annotated[int, typer.Option(help="Split each block over N k6 processes.")] = 1,
+    slo_p95: Annotated[float | None, typer.Option(
+        help="SLO: p95 latency objective in ms, for what has no baseline (live, new routes).")] = None,
+    slo_error_rate: Annotated[float | None, typer.Option(help="SLO: largest acceptable share of 5xx.")] = None,
     telemetry: Annotated[TelemetryChoice, typer.Option(
         help="Live: read the server side from kassi's proxy, or from the service's own logs in Splunk.")
     ] = TelemetryChoice.proxy,
@@ -204,6 +207,7 @@ def run(
             rounds=rounds,
         ),
         segments=segments,
+        slo={k: v for k, v in (("p95_ms", slo_p95), ("error_rate", slo_error_rate)) if v is not None},
         label="cli",
         keep_runs=keep_runs,
         keep_days=keep_days,
