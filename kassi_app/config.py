@@ -184,8 +184,9 @@ def _validated(model: type[M], table: str, values: Mapping[str, Any]) -> M:
         raise BadInput(f"{table}.{key}: {error['msg']}") from None
 
 
-def request_error(exc: ValidationError) -> BadInput:
-    """A face's request that does not fit ``RunRequest``, as one line naming the field."""
+def request_error(exc: ValidationError, prefix: str = "") -> BadInput:
+    """A face's request that does not fit ``RunRequest``, as one line naming the field (``prefix``:
+    where the model that failed sits in the request, e.g. ``load.``)."""
     error = exc.errors()[0]
     key = ".".join(str(part) for part in error["loc"]) or "request"
-    return BadInput(f"{key}: {error['msg']}")
+    return BadInput(f"{prefix}{key}: {error['msg']}")

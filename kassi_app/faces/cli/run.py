@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
-from kassi_app.config import LoadOverrides, RunRequest
+from kassi_app.config import LoadOverrides, RunRequest, request_error
 from kassi_app.errors import BadInput
 from kassi_app.faces.cli.interrupt import interruptible
 from kassi_app.faces.cli.publish import CaFile, HecOptions, HecUrl, IndexName, Insecure, show_outcome
@@ -193,30 +194,35 @@ def run(
     """
     if (repo is None) == (url is None):
         raise BadInput("give either --repo (A/B run) or --url (live run)")
-    request = RunRequest(
-        mode="ab" if repo is not None else "live",
-        repo=str(repo.expanduser().resolve()) if repo else None,
-        base=base,
-        head=head,
-        url=url,
-        endpoints=tuple(endpoint or ()),
-        openapi=openapi,
-        allow_hosts=tuple(allow_host or ()),
-        load=LoadOverrides(
-            low_vus=low_vus, high_vus=high_vus, low_duration_s=low_duration, high_duration_s=high_duration,
-            rounds=rounds,
-        ),
-        segments=segments,
-        slo={k: v for k, v in (("p95_ms", slo_p95), ("error_rate", slo_error_rate)) if v is not None},
-        label="cli",
-        keep_runs=keep_runs,
-        keep_days=keep_days,
-        telemetry=telemetry.value,
-        splunk_config=str(splunk_config.expanduser().resolve()) if splunk_config else None,
-        fix=fix,
-        fix_budget_s=fix_budget,
-        traffic=str(traffic.expanduser().resolve()) if traffic else None,
-    )
+    try:
+        load = LoadOverrides(low_vus=low_vus, high_vus=high_vus, low_duration_s=low_duration,
+                             high_duration_s=high_duration, rounds=rounds)
+    except ValidationError as exc:  # a flag out of range or not finite: one line, exit 2
+        raise request_error(exc, "load.") from None
+    try:
+        request = RunRequest(
+            mode="ab" if repo is not None else "live",
+            repo=str(repo.expanduser().resolve()) if repo else None,
+            base=base,
+            head=head,
+            url=url,
+            endpoints=tuple(endpoint or ()),
+            openapi=openapi,
+            allow_hosts=tuple(allow_host or ()),
+            load=load,
+            segments=segments,
+            slo={k: v for k, v in (("p95_ms", slo_p95), ("error_rate", slo_error_rate)) if v is not None},
+            label="cli",
+            keep_runs=keep_runs,
+            keep_days=keep_days,
+            telemetry=telemetry.value,
+            splunk_config=str(splunk_config.expanduser().resolve()) if splunk_config else None,
+            fix=fix,
+            fix_budget_s=fix_budget,
+            traffic=str(traffic.expanduser().resolve()) if traffic else None,
+        )
+    except ValidationError as exc:  # a flag out of range or not finite: one line, exit 2
+        raise request_error(exc) from None
     hec = HecOptions(hec_url, ca_file, index, insecure) if publish else None
     raise typer.Exit(execute(request, as_json, reports=report_formats(report), publish=hec).exit_code)
 
