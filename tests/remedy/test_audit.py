@@ -15,7 +15,7 @@ def test_every_claim_of_the_real_analysis_is_in_the_evidence(lock_verdict: dict[
     assert len(report.checked) > 40
     assert report.unsupported == []
     sources = {claim.text: source for claim, source in report.checked}
-    assert sources["app.py:112"] == "target log"
+    assert sources["app.py:116"] == "target log"
     assert sources["sqlite3.OperationalError"] == "target log"
     assert sources["96.26"] == "judge"  # a median from the route's figures, rounded as the table shows it
 
@@ -23,7 +23,7 @@ def test_every_claim_of_the_real_analysis_is_in_the_evidence(lock_verdict: dict[
 def test_tampered_claims_are_reported_with_their_line(lock_verdict: dict[str, Any]) -> None:
     analysis = lock_verdict["analysis"]
     tampered = (analysis.replace("436 failing requests", "512 failing requests")
-                .replace("raised at app.py:112", "raised at app.py:140")
+                .replace("raised at app.py:116", "raised at app.py:140")
                 .replace("## Root cause\n\n", "## Root cause\n\nGET /api/admin/export also fails with "
                          "'disk I/O error' (a TimeoutError in db.py:7).\n\n"))
     report = check_claims(tampered, lock_verdict)
@@ -46,9 +46,9 @@ def test_a_number_must_come_from_the_route_its_line_is_about(lock_verdict: dict[
 
 
 def test_a_location_inside_the_named_hunk_is_supported_and_advice_is_not_checked(lock_verdict: dict[str, Any]) -> None:
-    text = "The lock is taken at app.py:110, inside the hunk.\n\n## Recommendation\n\nSet timeout=5 on GET /x.\n"
+    text = "The lock is taken at app.py:114, inside the hunk.\n\n## Recommendation\n\nSet timeout=5 on GET /x.\n"
     report = check_claims(text, lock_verdict)
-    assert [(c.text, source) for c, source in report.checked] == [("app.py:110", "root cause")]
+    assert [(c.text, source) for c, source in report.checked] == [("app.py:114", "root cause")]
 
 
 def test_numbers_inside_routes_and_quotes_are_not_separate_claims() -> None:

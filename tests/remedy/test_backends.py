@@ -56,7 +56,7 @@ def test_good_edits_become_a_patch_that_applies_and_parses(
     (request,) = model_stub.requests
     body, headers = request["body"], {k.lower(): v for k, v in request["headers"].items()}
     prompt = json.dumps(body)
-    assert "database is locked" in prompt and "app.py:108-120" in prompt  # evidence and hunks
+    assert "database is locked" in prompt and "app.py:112-124" in prompt  # evidence and hunks
     assert "def create_loan" in prompt  # the enclosing function at head
     schema = EditSet.model_json_schema()
     if backend == "ollama":
@@ -180,7 +180,7 @@ def test_the_auditor_model_gives_an_advisory_opinion(backend: BackendName, model
     opinion = audit_with_model(_settings(model_stub, backend), lock_verdict["analysis"], "", lock_verdict)
     assert opinion == AuditorOpinion(grounded=False, concerns=["the 512 failing requests are not in the facts"])
     prompt = json.dumps(model_stub.requests[0]["body"])
-    assert "raised at app.py:112 (source: target log)" in prompt
+    assert "raised at app.py:116 (source: target log)" in prompt
 
 
 def test_a_model_is_switched_on_by_settings_alone() -> None:

@@ -19,11 +19,11 @@ from kassi_app.remedy.revert import change_hunks, minimal_revert, revert_patch
 def test_minimal_revert_from_the_root_cause_and_its_commit(mixed_repo: Path, lock_verdict: dict[str, Any]) -> None:
     cause = lock_verdict["root_cause"]
     revert = minimal_revert(mixed_repo, "base", "head", cause["hunk"], cause["location"])
-    assert revert.reverted == ("app.py:108-120",)
+    assert revert.reverted == ("app.py:112-124",)
     assert revert.kept == ("app.py:1-4", "tools/export_loans.py:1-4")
 
     branches_before = git(mixed_repo, "show-ref")
-    sha = fix_commit(mixed_repo, "head", revert.patch, "kassi: minimal revert of app.py:108-120")
+    sha = fix_commit(mixed_repo, "head", revert.patch, "kassi: minimal revert of app.py:112-124")
     assert git(mixed_repo, "show-ref") == branches_before  # no ref of the user's repo moved
     assert git(mixed_repo, "rev-parse", f"{sha}^") == git(mixed_repo, "rev-parse", "head")
     assert "BEGIN IMMEDIATE" not in git(mixed_repo, "show", f"{sha}:app.py")
@@ -73,7 +73,7 @@ def test_the_remedy_record_and_fix_section(mixed_repo: Path, lock_verdict: dict[
     text = fix_section(remedy)
     assert text.startswith("## Fix\n")
     assert "fix verified: HEALTHY against base under the same load." in text
-    assert "Minimal revert of app.py:108-120 (kept: app.py:1-4, tools/export_loans.py:1-4)" in text
+    assert "Minimal revert of app.py:112-124 (kept: app.py:1-4, tools/export_loans.py:1-4)" in text
     assert "tests skipped (kassi.toml names no [remedy] test_command)" in text
     assert "Model: timeout: no answer within 60 s — the minimal revert stands." in text
     assert revert.patch.text.rstrip("\n") in text

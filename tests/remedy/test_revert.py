@@ -37,7 +37,7 @@ def _applied(repo: Path, text: str, tmp: Path) -> dict[str, str]:
 
 def test_the_change_has_a_harmful_and_two_harmless_hunks(mixed_repo: Path) -> None:
     names = [h.name for h in change_hunks(mixed_repo, "base", "head")]
-    assert names == ["app.py:1-4", "app.py:108-120", "tools/export_loans.py:1-4"]
+    assert names == ["app.py:1-4", "app.py:112-124", "tools/export_loans.py:1-4"]
 
 
 def test_minimal_revert_undoes_the_root_cause_hunk_and_keeps_the_harmless_ones(
@@ -45,7 +45,7 @@ def test_minimal_revert_undoes_the_root_cause_hunk_and_keeps_the_harmless_ones(
     hunks = change_hunks(mixed_repo, "base", "head")
     cause = lock_verdict["root_cause"]
     chosen = hunks_for_cause(hunks, cause["hunk"], cause["location"])
-    assert [h.name for h in chosen] == ["app.py:108-120"]
+    assert [h.name for h in chosen] == ["app.py:112-124"]
 
     patch = revert_patch(mixed_repo, "head", hunks, chosen)
     assert patch.files == ("app.py",) and patch.hunks == 1
@@ -64,8 +64,8 @@ def test_minimal_revert_undoes_the_root_cause_hunk_and_keeps_the_harmless_ones(
 
 def test_the_frame_locates_the_hunk_when_the_cause_names_none(mixed_repo: Path) -> None:
     hunks = change_hunks(mixed_repo, "base", "head")
-    assert [h.name for h in hunks_for_cause(hunks, None, "app.py:112 in create_loan")] == ["app.py:108-120"]
-    assert [h.name for h in hunks_for_cause(hunks, None, "/srv/checkout/app.py:112")] == ["app.py:108-120"]
+    assert [h.name for h in hunks_for_cause(hunks, None, "app.py:116 in create_loan")] == ["app.py:112-124"]
+    assert [h.name for h in hunks_for_cause(hunks, None, "/srv/checkout/app.py:116")] == ["app.py:112-124"]
     assert hunks_for_cause(hunks, None, "app.py:60") == []
     assert hunks_for_cause(hunks, None, None) == []
 
@@ -96,11 +96,11 @@ def test_localisation_finds_the_harmful_hunk_by_experiment(mixed_repo: Path, tmp
         return "BEGIN IMMEDIATE" not in fixed["app.py"]
 
     found = localise(hunks, clears)
-    assert found.hunks is not None and [h.name for h in found.hunks] == ["app.py:108-120"]
-    assert tried == [("app.py:1-4",), ("app.py:108-120",)]  # singles in file order, stops at the first
+    assert found.hunks is not None and [h.name for h in found.hunks] == ["app.py:112-124"]
+    assert tried == [("app.py:1-4",), ("app.py:112-124",)]  # singles in file order, stops at the first
     assert [e.cleared for e in found.experiments] == [False, True]
 
-    preferred = localise(hunks, clears, preferred=hunks_for_cause(hunks, "app.py:108-120", None))
+    preferred = localise(hunks, clears, preferred=hunks_for_cause(hunks, "app.py:112-124", None))
     assert len(preferred.experiments) == 1  # the root cause's hunk is tried first
 
 

@@ -39,7 +39,7 @@ def replace_once(path: Path, old: str, new: str) -> None:
 def mixed_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sqlite-write-lock demo, its head commit amended to also carry two harmless hunks: a
     reworded module docstring in app.py (line count unchanged, so the harmful hunk keeps the name
-    the real run's root cause gave it, ``app.py:108-120``) and a header comment in the export tool."""
+    the real run's root cause gave it, ``app.py:112-124``) and a header comment in the export tool."""
     repo = init_demo("sqlite-write-lock", tmp_path_factory.mktemp("mixed") / "repo").path
     replace_once(repo / "app.py", *HARMLESS_DOC)
     tool = repo / "tools" / "export_loans.py"
