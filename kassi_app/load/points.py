@@ -121,8 +121,14 @@ def block_points(run_dir: Path) -> list[tuple[int, Variant, tuple[Path, ...]]]:
     return blocks
 
 
+LOOKUP_GROUP = "lookup"
+"""The ``kassi_group`` tag of the k6 script's lookup requests (runtime.js ``lookup``)."""
+
+
 def client_events(run_dir: Path, run_id: str) -> list[ClientEvent]:
-    """k6's own view of every request of a run (one ``http_req_duration`` point each), block by block."""
+    """k6's own view of every request of a run (one ``http_req_duration`` point each), block by block.
+    Lookups (ids, CSRF tokens; ``kassi_group`` = lookup) are not load: they never pass the proxy and
+    carry no request id, so they are left out."""
     out: list[ClientEvent] = []
     for block, variant, files in block_points(run_dir):
         for path in files:
@@ -131,6 +137,8 @@ def client_events(run_dir: Path, run_id: str) -> list[ClientEvent]:
                     continue
                 data = _row(line, path)["data"]
                 tags = data.get("tags") or {}
+                if tags.get("kassi_group") == LOOKUP_GROUP:
+                    continue
                 out.append(ClientEvent(
                     _time=_epoch(data["time"]), run_id=run_id, variant=variant,
                     request_id=(data.get("metadata") or {}).get(REQUEST_ID_KEY),
