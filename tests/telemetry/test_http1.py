@@ -110,7 +110,7 @@ def test_bad_heads_are_refused(data: bytes, message: str) -> None:
 def test_content_length() -> None:
     assert content_length(Head((b"GET", b"/", b"HTTP/1.1"), [])) is None
     assert content_length(Head((b"GET", b"/", b"HTTP/1.1"), [(b"Content-Length", b"12")])) == 12
-    for bad, message in ((b"12x", "bad Content-Length"), (b"-1", "negative Content-Length")):
+    for bad, message in ((b"12x", "bad Content-Length"), (b"-1", "bad Content-Length")):
         with pytest.raises(ProtocolError, match=message):
             content_length(Head((b"GET", b"/", b"HTTP/1.1"), [(b"Content-Length", bad)]))
 

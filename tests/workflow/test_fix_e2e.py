@@ -49,7 +49,7 @@ def test_fix_reverts_the_harmful_hunk_and_the_fix_is_verified_under_the_same_loa
     assert record["verdict"]["class"] == "REGRESSION"
     remedy = record["remedy"]
     assert remedy["source"] == "revert"
-    assert remedy["hunks_reverted"] == ["app.py:108-120"] and remedy["files"] == ["app.py"]
+    assert remedy["hunks_reverted"] == ["app.py:112-124"] and remedy["files"] == ["app.py"]
     assert remedy["diff"].startswith("--- a/app.py") or "a/app.py" in remedy["diff"]
     checks = remedy["checks"]
     assert checks["ok"] and checks["applies"]["status"] == "passed"
@@ -73,7 +73,7 @@ def test_fix_reverts_the_harmful_hunk_and_the_fix_is_verified_under_the_same_loa
         assert {k.lower(): v for k, v in request["headers"].items()}["authorization"] == f"Bearer {SECRET}"
     assert SECRET not in json.dumps(record) and SECRET not in stderr
     analysis = record["verdict"]["analysis"]
-    assert "## Fix" in analysis and "Minimal revert of app.py:108-120" in analysis
+    assert "## Fix" in analysis and "Minimal revert of app.py:112-124" in analysis
     if verified["class"] == "HEALTHY":
         assert "fix verified: HEALTHY against base under the same load." in analysis
     steps = _ledger_steps(record)
