@@ -98,7 +98,9 @@ def _repo(path: Path) -> Path:
 def test_form_route_is_reached_and_unbuildable_body_is_said(kassi: Kassi, tmp_path: Path) -> None:
     repo = _repo(tmp_path / "flaskr")
     code, record, stderr = kassi.run_json("--repo", str(repo), *SHORT_LOAD)
-    assert code in (0, 1), stderr
+    # The class is not this test's subject: a short run may also end INCONCLUSIVE (3) when it cannot
+    # resolve the judge's threshold; the reach figures and warnings below hold either way.
+    assert code in (0, 1, 3) and record["verdict"]["class"] != "REGRESSION", stderr
     assert {e["route"] for e in record["endpoints"]} == {"/auth/register", "/ingest"}
     assert record["request_shapes"]["POST /auth/register"]["encoding"] == "form"
     reach = record["reach"]
