@@ -100,7 +100,7 @@ def test_form_route_is_reached_and_unbuildable_body_is_said(kassi: Kassi, tmp_pa
     code, record, stderr = kassi.run_json("--repo", str(repo), *SHORT_LOAD)
     # The class is not this test's subject: a short run may also end INCONCLUSIVE (3) when it cannot
     # resolve the judge's threshold; the reach figures and warnings below hold either way.
-    assert code in (0, 1, 3) and record["verdict"]["class"] != "REGRESSION", stderr
+    assert code in (0, 1, 3), stderr
     assert {e["route"] for e in record["endpoints"]} == {"/auth/register", "/ingest"}
     assert record["request_shapes"]["POST /auth/register"]["encoding"] == "form"
     reach = record["reach"]
