@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx2
-from mcp import Client, StdioServerParameters
-from mcp.client.streamable_http import streamable_http_client
 
 from kassi_app.errors import InfrastructureError
 from kassi_app.redact import redact_text
+
+if TYPE_CHECKING:
+    from mcp import Client
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class UpstreamServer:
 
 
 def _client(server: UpstreamServer, timeout: float) -> Client:
+    # Imported here, not at the top: the MCP SDK (with its server stack) costs ~1 s of start-up, and
+    # every `kassi` process and Splunk script imports this module while few ever call a server.
+    from mcp import Client, StdioServerParameters
+    from mcp.client.streamable_http import streamable_http_client
+
     if server.command:
         params = StdioServerParameters(
             command=server.command[0],

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,11 +24,8 @@ pytestmark = [pytest.mark.packaging, pytest.mark.timeout(3600)]
 
 
 @pytest.fixture(scope="module")
-def built() -> Iterator[subprocess.CompletedProcess[str]]:
-    out = subprocess.run(
-        [str(ROOT / "package.sh"), "--inspect"], capture_output=True, text=True, timeout=3500, cwd=ROOT
-    )
-    yield out
+def built(package_build: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    return package_build
 
 
 @pytest.fixture(scope="module")

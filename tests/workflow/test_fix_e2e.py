@@ -1,12 +1,17 @@
 """`kassi run --fix` end to end on the write-lock demo (real git, real Flask services, real k6), and
 the remedy phase refused when no fix was asked. The other fault demos, hunk isolation and commit
-bisection under load are `kassi bench remedy`."""
+bisection under load are `kassi bench remedy`.
+
+This is also the CLI's one short A/B run: its record answers what a plain run must show (the
+REGRESSION on POST /api/loans with its root cause, per-variant telemetry, reach, the analysis, a
+sealed ledger that `kassi verify` accepts), so the suite does not pay for a second write-lock run."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import remedy_support
@@ -29,6 +34,25 @@ def _ledger_steps(record: dict[str, object]) -> dict[str, str]:
     return {e["action"]: e["outcome"]["status"] for e in entries if e["kind"] == "step"}
 
 
+def _assert_the_write_lock_regression(record: dict[str, Any]) -> None:
+    """What the A/B run itself found, before any fix: the regression, where, and why."""
+    verdict = record["verdict"]
+    assert verdict["class"] == "REGRESSION"
+    flagged = {(r["method"], r["route"]) for r in verdict["routes"] if r["class"] == "REGRESSION"}
+    assert flagged == {("POST", "/api/loans")}
+    assert "database is locked" in verdict["root_cause"]["summary"]
+    assert verdict["root_cause"]["introduced_by_change"] is True
+    assert record["telemetry"]["head"]["/api/loans"]["5xx"] > 0
+    assert record["telemetry"]["base"]["/api/loans"]["5xx"] == 0
+    assert record["load"]["base"]["requests"] > 0 and record["load"]["head"]["requests"] > 0
+    # the load reached the changed handler: most loans answered 2xx at base (the 2xx share the CLI prints)
+    loans = record["reach"]["POST /api/loans"]
+    assert loans["base"] > 0.9 and loans["head"] < loans["base"]
+    assert not any("was not reached" in w for w in record["warnings"])
+    for section in ("## Summary", "## Affected endpoints", "## Root cause", "## Evidence", "## Recommendation"):
+        assert section in verdict["analysis"]
+
+
 def test_fix_reverts_the_harmful_hunk_and_the_fix_is_verified_under_the_same_load(
     kassi: Kassi, tmp_path: Path, model_stub: ModelStub
 ) -> None:
@@ -48,7 +72,9 @@ def test_fix_reverts_the_harmful_hunk_and_the_fix_is_verified_under_the_same_loa
                                           "--model-endpoint", endpoint, timeout=600, **models)
 
     assert code == 1, stderr  # the run's verdict stands: the fix never replaces it
-    assert record["verdict"]["class"] == "REGRESSION"
+    _assert_the_write_lock_regression(record)
+    verified_chain = kassi("verify", str(record["run_id"]), "--json")
+    assert verified_chain.returncode == 0, verified_chain.stdout + verified_chain.stderr
     remedy = record["remedy"]
     assert remedy["source"] == "revert"
     assert remedy["hunks_reverted"] == ["app.py:112-124"] and remedy["files"] == ["app.py"]

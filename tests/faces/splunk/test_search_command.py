@@ -50,7 +50,7 @@ SEAL_KEY = "search-command-test-seal-key"
 FRAME_TIMEOUT_S = 240.0
 DEMO = "sqlite-write-lock"
 
-pytestmark = [pytest.mark.packaging, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.packaging, pytest.mark.timeout(3600)]  # the first test waits for the session's build
 
 
 @dataclass
@@ -92,10 +92,9 @@ class Installed:
 
 
 @pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """The tarball package.sh builds, extracted where Splunk would install it."""
-    built = subprocess.run([str(ROOT / "package.sh")], capture_output=True, text=True, timeout=1500, cwd=ROOT)
-    assert built.returncode == 0, built.stdout + built.stderr
+def installed(tmp_path_factory: pytest.TempPathFactory, package_build: subprocess.CompletedProcess[str]) -> Installed:
+    """The tarball package.sh builds (once per session, tests/conftest.py), extracted where Splunk would install it."""
+    assert "package.sh: built" in package_build.stdout, package_build.stdout + package_build.stderr
     splunk_home = tmp_path_factory.mktemp("splunk")
     apps = splunk_home / "etc" / "apps"
     apps.mkdir(parents=True)

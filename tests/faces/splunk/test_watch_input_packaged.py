@@ -23,14 +23,13 @@ from kassi_app import __version__
 ROOT = Path(__file__).resolve().parents[3]
 TARBALL = ROOT / "dist" / f"kassi-{__version__}.tgz"
 
-pytestmark = [pytest.mark.packaging, pytest.mark.timeout(1800),
+pytestmark = [pytest.mark.packaging, pytest.mark.timeout(3600),
               pytest.mark.skipif(sys.version_info[:2] != (3, 13), reason="Splunk runs app code on Python 3.13")]
 
 
 @pytest.fixture(scope="module")
-def splunk_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    built = subprocess.run([str(ROOT / "package.sh")], capture_output=True, text=True, timeout=1700, cwd=ROOT)
-    assert built.returncode == 0, built.stderr
+def splunk_home(tmp_path_factory: pytest.TempPathFactory, package_build: subprocess.CompletedProcess[str]) -> Path:
+    assert "package.sh: built" in package_build.stdout, package_build.stdout + package_build.stderr
     home = tmp_path_factory.mktemp("splunk")
     apps = home / "etc" / "apps"
     apps.mkdir(parents=True)
