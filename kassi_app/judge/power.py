@@ -5,13 +5,13 @@ run could have missed. It is the normal-approximation minimum detectable effect 
 at level ``alpha`` with power ``power``: (z_{1-alpha} + z_{power}) * SE, where SE is the standard
 error of the estimate, read off its confidence interval (half-width / z_{(1+confidence)/2}), so it
 holds for whatever estimator produced the interval (Hodges-Lehmann, a bootstrap quantile).
+
+scipy is imported inside the functions that use it (why: kassi_app.judge.stats).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from scipy import stats
 
 from kassi_app.judge.stats import Interval
 
@@ -37,6 +37,7 @@ def minimum_detectable(
     ci: Interval, confidence: float, alpha: float, power: float, reference_ms: float, threshold_ms: float
 ) -> Power:
     """The minimum detectable shift of an estimate whose ``confidence`` interval is ``ci``."""
+    from scipy import stats  # at first use: see the module docstring
     z_ci = float(stats.norm.ppf(0.5 + confidence / 2.0))
     se = (ci[1] - ci[0]) / (2.0 * z_ci)
     mde = (float(stats.norm.ppf(1.0 - alpha)) + float(stats.norm.ppf(power))) * se

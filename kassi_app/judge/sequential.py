@@ -11,13 +11,13 @@ Each look tests at the alpha increment spent since the previous look. Using the 
 look's nominal level (rather than the exact group-sequential boundary, which needs the joint law of
 the looks' statistics) is conservative by Bonferroni: the chance of any false alarm over all looks
 is at most the sum of the increments, which is alpha, whatever the dependence between looks.
+
+scipy is imported inside the functions that use it (why: kassi_app.judge.stats).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from scipy import stats
 
 _FLOOR = 1e-12
 """A look with no alpha left still runs the tests (for the figures), at a level nothing passes."""
@@ -25,6 +25,7 @@ _FLOOR = 1e-12
 
 def obrien_fleming_spent(alpha: float, t: float) -> float:
     """Alpha spent by information fraction ``t`` (one-sided): 2 (1 - Phi(z_{1-alpha/2} / sqrt t))."""
+    from scipy import stats  # at first use: see the module docstring
     if t <= 0:
         return 0.0
     if t >= 1:

@@ -1,6 +1,9 @@
 """The statistics behind a verdict: thin, deterministic wrappers over scipy and numpy.
 
 Every function takes plain arrays and a seed where it resamples, so a verdict is reproducible.
+
+scipy is imported inside the functions that use it: it costs ~1 s of start-up, and every `kassi`
+process imports the judge while many (bad input, verify, report, the modular input) never judge.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 FloatArray = npt.NDArray[np.float64]
 Interval = tuple[float, float]
@@ -19,6 +21,7 @@ Interval = tuple[float, float]
 
 def mann_whitney_greater(head: FloatArray, base: FloatArray) -> float:
     """One-sided p-value that ``head`` tends to be larger than ``base`` (ties get mid-ranks)."""
+    from scipy import stats  # at first use: see the module docstring
     if head.size == 0 or base.size == 0:
         return 1.0
     return float(stats.mannwhitneyu(head, base, alternative="greater", method="auto").pvalue)
@@ -40,6 +43,7 @@ def hodges_lehmann(head: FloatArray, base: FloatArray, confidence: float, max_pa
     differences, k the normal-approximation critical count of U. Above ``max_pairs`` pairs, a fixed-
     seed random sample of pairs stands in for all of them and the same ranks are taken as quantiles.
     """
+    from scipy import stats  # at first use: see the module docstring
     n1, n2 = head.size, base.size
     total = n1 * n2
     if total <= max_pairs:
@@ -61,6 +65,7 @@ def bootstrap_quantile(values: FloatArray, q: float, resamples: int, seed: int) 
     k-th smallest value exactly when at least ceil(q*n) of its n draws are among the k smallest, a
     Binomial(n, k/n) event. Inverting that exact distribution costs O(n + resamples * log n).
     """
+    from scipy import stats  # at first use: see the module docstring
     ordered = np.sort(values)
     n = ordered.size
     rank = max(1, math.ceil(q * n))
@@ -90,6 +95,7 @@ def holm(pvalues: Sequence[float]) -> list[float]:
 
 def proportion_greater(head_hits: int, head_n: int, base_hits: int, base_n: int) -> float:
     """One-sided Fisher exact p-value that head's rate of hits is higher than base's."""
+    from scipy import stats  # at first use: see the module docstring
     if head_n == 0 or base_n == 0:
         return 1.0
     table = [[head_hits, head_n - head_hits], [base_hits, base_n - base_hits]]
@@ -98,6 +104,7 @@ def proportion_greater(head_hits: int, head_n: int, base_hits: int, base_n: int)
 
 def rate_above(hits: int, n: int, limit: float) -> float:
     """One-sided exact binomial p-value that the true rate exceeds ``limit`` (an SLO)."""
+    from scipy import stats  # at first use: see the module docstring
     if n == 0:
         return 1.0
     if limit <= 0.0:
@@ -123,6 +130,7 @@ def stratified_theil_sen(strata: Sequence[tuple[FloatArray, FloatArray]], confid
     pairs enter, so a step between strata is not mistaken for a trend (Hirsch, Slack & Smith 1982).
     With one stratum this is exactly ``scipy.stats.theilslopes`` plus Mann-Kendall.
     """
+    from scipy import stats  # at first use: see the module docstring
     slopes: list[FloatArray] = []
     rising = 0
     s_total = 0.0

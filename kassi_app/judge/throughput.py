@@ -6,6 +6,8 @@ does once its CPU is full. What is *not* healthy is retrograde scaling: throughp
 users rise (contention that costs more than it serves, the USL's coherency term), or errors that
 appear only under load. So a run without a baseline judges scaling by throughput, and A/B compares
 head with base at the same stage.
+
+scipy is imported inside the functions that use it (why: kassi_app.judge.stats).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
 
 from kassi_app.judge.samples import FloatArray, Sample
 
@@ -87,6 +88,7 @@ class Retrograde:
 
 def retrograde(rates: dict[str, StageRate], min_drop_pct: float) -> Retrograde | None:
     """How throughput moved from the low to the high stage, or None without both stages."""
+    from scipy import stats  # at first use: see the module docstring
     low, high = rates.get("low"), rates.get("high")
     if low is None or high is None or low.rate <= 0:
         return None
@@ -149,6 +151,7 @@ def fit_usl(points: Sequence[tuple[int, float]]) -> UslFit | None:
 
 
 def _least_squares(levels: Sequence[tuple[int, float]]) -> UslFit | None:
+    from scipy import optimize  # at first use: see the module docstring
     n = np.array([p[0] for p in levels], dtype=np.float64)
     x = np.array([p[1] for p in levels], dtype=np.float64)
 
