@@ -51,11 +51,6 @@ LIVE_APP = textwrap.dedent('''
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        # Headers and body go out as two writes on a kept-alive connection: with Nagle's algorithm on,
-        # the body waits for the client's delayed ACK (~40 ms on Linux), so every request took ~50 ms
-        # of kernel timer whatever the mode, and that timer's jitter under CPU contention read as a
-        # latency trend. TCP_NODELAY leaves each mode's own behaviour as the latency.
-        disable_nagle_algorithm = True
 
         def do_GET(self):
             status = 200
