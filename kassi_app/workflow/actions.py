@@ -97,7 +97,8 @@ def begin(ctx: RunContext, request: RunRequest) -> dict[str, Any]:
         ev.endpoints = [Endpoint.parse(text) for text in request.endpoints]
         project = ProjectSettings()
         if request.telemetry == "splunk":
-            ev.splunk = load_settings(Path(request.splunk_config).expanduser() if request.splunk_config else None)
+            ev.splunk = ctx.splunk.settings if ctx.splunk else load_settings(
+                Path(request.splunk_config).expanduser() if request.splunk_config else None)
         facts = {"url": request.url, "telemetry": request.telemetry}
     ev.settings = resolve_settings(request, project)
     return {
@@ -185,7 +186,8 @@ def start_targets(ctx: RunContext) -> dict[str, Any]:
         _check_reachable(host, port)
         res.sides = [Side("live", host, port)]
         if ctx.evidence.splunk is not None:
-            res.truth = open_splunk_store(ctx.evidence.splunk, [e.route for e in (*ev.endpoints, *ev.background)])
+            routes = [e.route for e in (*ev.endpoints, *ev.background)]
+            res.truth = open_splunk_store(ctx.evidence.splunk, routes, ctx.splunk.session_key if ctx.splunk else None)
         return {"live": req.url}
     repo = req.repo_path
     assert repo is not None
