@@ -9,6 +9,7 @@ it judges from the stub through splunklib.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from splunkd_stub import StubState, splunkd_stub
 
 pytestmark = pytest.mark.e2e
 TOKEN = "live-run-splunk-token-42"
+ROUTE = "/api/items/{id}"
 
 
 @pytest.fixture
@@ -43,12 +45,20 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
 
 def test_live_run_judges_from_splunk(kassi: Kassi, world: tuple[str, Path, StubState, bool]) -> None:
     url, config, state, failing = world
+    past = [2.0, 3.0, 4.0]  # earlier live runs of this service as kassi published them (kassi:run)
+    for k, p95 in enumerate(past):
+        body = {"run_id": f"past-{k}", "repo": url, "telemetry": {"live": {ROUTE: {"p95_ms": p95}}}}
+        state.engine.events.append({"_time": time.time() - 3600 * (k + 1), "index": "kassi", "sourcetype": "kassi:run",
+                                    "run_id": body["run_id"], "_raw": json.dumps(body)})
+    other = {"run_id": "another-service", "repo": "http://10.0.0.9", "telemetry": {"live": {ROUTE: {"p95_ms": 900.0}}}}
+    state.engine.events.append({"_time": time.time() - 60, "index": "kassi", "sourcetype": "kassi:run",
+                                "run_id": other["run_id"], "_raw": json.dumps(other)})
     code, record, stderr = kassi.run_json(
         "--url", url, "--endpoint", "GET /api/items/{id}", "--telemetry", "splunk", "--splunk-config", str(config),
         *SHORT_LOAD, KASSI_SPLUNK_TOKEN=TOKEN,
     )
     assert record, stderr
-    served = [e for e in state.engine.events if e["uri_path"].startswith("/api/items/")]
+    served = [e for e in state.engine.events if e.get("uri_path", "").startswith("/api/items/")]
     stats = record["telemetry"]["live"]["/api/items/{id}"]
     assert stats["requests"] == len(served) > 50  # every request the service logged, none from a proxy
     assert record["request"]["telemetry"] == "splunk"
@@ -61,6 +71,13 @@ def test_live_run_judges_from_splunk(kassi: Kassi, world: tuple[str, Path, StubS
         assert stats["5xx"] == 0
         assert record["verdict"]["class"] == "HEALTHY" and code == 0, record["verdict"]
     assert TOKEN not in json.dumps(record) and TOKEN not in stderr
+    # Live mode's baseline, advisory: this run's p95 beside the route's own history in Splunk (not
+    # another service's), in the route result and the evidence; the class above is the tests' alone.
+    route = next(r for r in record["verdict"]["routes"] if r["route"] == ROUTE)
+    assert route["history"]["runs"] == len(past) and route["history"]["median_ms"] == 3.0, route
+    assert route["history"]["p95_ms"] == pytest.approx(stats["p95_ms"], abs=0.01)
+    assert any(e["source"] == "store query" and "last 3 runs: median 3.0 ms" in e["fact"]
+               for e in record["verdict"]["evidence"])
 
 
 @pytest.mark.parametrize("world", [False], indirect=True, ids=["healthy"])
