@@ -34,7 +34,8 @@ def judge_ab(
     changed load mix explains them (see ``_mix_explains``); added routes (no baseline) are judged
     against ``slo`` and themselves; removed routes are named in the reason, not judged.
     ``variants`` lets the fix be judged the same way (``("base", "fix")``). ``look`` makes the verdict
-    one of several sequential looks at the run: its tests use the alpha spent at this look.
+    one of several sequential looks at the run: its tests use the alpha spent at this look; at an
+    interim look, a verdict that is not an alarm is INCONCLUSIVE (the planned rounds go on).
     """
     settings = settings or JudgeSettings()
     configured_alpha = settings.alpha
@@ -69,6 +70,10 @@ def judge_ab(
     if look is not None:
         sequential = Evidence(look.describe(configured_alpha), "proxy")
         verdict = dataclasses.replace(verdict, evidence=(*verdict.evidence, sequential))
+        if look.interim and verdict.cls not in _FAILING:
+            verdict = dataclasses.replace(verdict, cls="INCONCLUSIVE", reason=(
+                f"no clear alarm at the interim look after {look.done} blocks, so the planned rounds go on "
+                f"({verdict.cls} so far: {verdict.reason})"))
     if removed:
         note = f" (removed by this change, not judged: {', '.join(map(str, removed))})"
         return dataclasses.replace(verdict, reason=verdict.reason + note)

@@ -36,11 +36,17 @@ def obrien_fleming_spent(alpha: float, t: float) -> float:
 @dataclass(frozen=True)
 class Look:
     """A look at the run after ``done`` blocks of ``planned`` (the run's rounds plus its allowed
-    extensions), the previous look having been after ``previous`` blocks (0 for the first)."""
+    extensions), the previous look having been after ``previous`` blocks (0 for the first).
+
+    ``interim`` marks a look taken before the run's own rounds are all driven: there only a clear
+    alarm ends the run (it passed its tests at this look's small alpha); anything else waits for
+    the planned rounds, because a HEALTHY verdict promises the power of the planned sample size.
+    """
 
     done: int
     planned: int
     previous: int = 0
+    interim: bool = False
 
     def alpha(self, alpha: float) -> float:
         """This look's level: the alpha spent between the previous look and this one."""
@@ -49,7 +55,8 @@ class Look:
         return max(spent - before, _FLOOR)
 
     def describe(self, alpha: float) -> str:
+        kind = "interim look" if self.interim else "sequential look"
         return (
-            f"sequential look after {self.done} of {self.planned} planned blocks: alpha {self.alpha(alpha):.2g} "
+            f"{kind} after {self.done} of {self.planned} planned blocks: alpha {self.alpha(alpha):.2g} "
             f"of {alpha:g} (O'Brien-Fleming spending)"
         )

@@ -17,6 +17,7 @@ import json
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
 import httpx2
@@ -89,6 +90,28 @@ def configured(prefix: str = "KASSI_MODEL", env: Mapping[str, str] | None = None
         return ModelSettings.from_env(backend, model, source.get(f"{prefix}_ENDPOINT") or None, timeout, source)
     except (ValueError, ValidationError) as exc:
         raise BadInput(f"{prefix}: invalid model settings: {exc}") from None
+
+
+@dataclass(frozen=True)
+class RemedyModels:
+    """The models a run's fix may use, as a face chose them (the Splunk app from its setup page and
+    storage/passwords, the CLI from ``--model``): ``fixer`` proposes edits, ``auditor`` reviews the
+    analysis. None is no model. A run given no ``RemedyModels`` reads the environment (``configured``)."""
+
+    fixer: ModelSettings | None = None
+    auditor: ModelSettings | None = None
+
+
+def model_choice(choice: str, endpoint: str | None = None, env: Mapping[str, str] | None = None) -> ModelSettings:
+    """``backend:model`` (``ollama:qwen2.5-coder``, ``openai:gpt-4o-mini``) as settings, the API key
+    from the environment as ``ModelSettings.from_env``; BadInput when it is not that."""
+    backend, _, model = choice.partition(":")
+    if backend not in KEY_VARIABLES or not model:
+        raise BadInput(f"--model {choice!r}: expected BACKEND:MODEL with BACKEND one of {', '.join(KEY_VARIABLES)}")
+    try:
+        return ModelSettings.from_env(backend, model, endpoint, env=env)
+    except ValidationError as exc:
+        raise BadInput(f"--model {choice!r}: invalid model settings: {exc}") from None
 
 
 class ModelFailure(Exception):

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import SecretStr
 
@@ -38,6 +38,9 @@ from kassi_app.watch.events import Emit, EventSink
 from kassi_app.watch.source import RepoSource
 from kassi_app.workflow.runner import RunOutcome
 from kassi_app.workflow.sink import RunSink
+
+if TYPE_CHECKING:
+    from kassi_app.remedy.backends import RemedyModels
 
 Action = Literal["baseline", "skipped", "ran", "failed", "rewritten"]
 WatchMode = Literal["every", "tip"]
@@ -62,6 +65,8 @@ class WatchConfig:
     allow_hosts: tuple[str, ...] = ()
     fix: bool = False
     token: SecretStr | None = None
+    models: RemedyModels | None = None
+    """With ``fix``: the fix's models as the face chose them (None: from the environment)."""
 
 
 @dataclass(frozen=True)
@@ -95,11 +100,11 @@ def duration_load(seconds: float | None) -> LoadOverrides:
     return LoadOverrides(low_duration_s=low, high_duration_s=max(1.0, round(seconds - low, 1)))
 
 
-def _default_run(home: Path) -> RunFn:
+def _default_run(home: Path, models: RemedyModels | None) -> RunFn:
     def run(request: RunRequest, sink: RunSink) -> RunOutcome:
         from kassi_app.workflow.runner import run_request
 
-        return run_request(request, sink, home)
+        return run_request(request, sink, home, models=models)
 
     return run
 
@@ -113,7 +118,7 @@ class Watcher:
         self.checkpoint = checkpoint
         self.home = home
         self.emit = emit
-        self.run = run or _default_run(home)
+        self.run = run or _default_run(home, config.models)
         self.source = RepoSource(config.repo, home, config.token)
 
     def check(self) -> str:

@@ -212,9 +212,19 @@ def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
     settings, ev, res = _settings(ctx), ctx.evidence, ctx.resources
     if ev.script is None or not res.sides:
         raise InfrastructureError("no load script or no target to load")
-    count = rounds if rounds is not None else settings.load.rounds
+    count = rounds if rounds is not None else _first_rounds(ctx)
     new_blocks = drive_rounds(ctx, res.sides, ctx.run_id, count, ev.blocks)
-    return {"blocks": [b.to_dict() for b in new_blocks], "total_blocks": len(ev.blocks)}
+    driven = len(ev.blocks) // max(len(res.sides), 1)
+    return {"blocks": [b.to_dict() for b in new_blocks], "total_blocks": len(ev.blocks),
+            "planned_rounds_left": max(settings.load.rounds - driven, 0)}
+
+
+def _first_rounds(ctx: RunContext) -> int:
+    """An A/B run looks first after ``first_look_rounds``, so a clear fault ends the run early (the
+    interim look's tests run at the tiny alpha O'Brien-Fleming spends that early); a live run has no
+    second side to stop against and drives all its rounds."""
+    load = _settings(ctx).load
+    return min(load.first_look_rounds, load.rounds) if _request(ctx).mode == "ab" else load.rounds
 
 
 def drive_rounds(
@@ -311,7 +321,8 @@ def judge(ctx: RunContext) -> dict[str, Any]:
         # the alpha spent since the last one (planned: the run's rounds plus its extensions).
         sides = max(len(ctx.resources.sides), 1)
         planned = (settings.load.rounds + settings.max_extensions) * sides
-        look = Look(len(ev.blocks), max(planned, len(ev.blocks)), ev.looks[-1] if ev.looks else 0)
+        interim = len(ev.blocks) < settings.load.rounds * sides
+        look = Look(len(ev.blocks), max(planned, len(ev.blocks)), ev.looks[-1] if ev.looks else 0, interim)
         ev.looks.append(len(ev.blocks))
         ev.verdict = judge_ab(events, changed, settings.judge, slo=settings.slo.to_slo(), look=look)
     else:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from kassi_app.errors import INTERRUPTED, Interrupted, KassiError
 from kassi_app.events import LogEvent, Variant
@@ -25,6 +25,9 @@ from kassi_app.telemetry.store import SQLiteStore
 from kassi_app.workflow.evidence import RunEvidence
 from kassi_app.workflow.runs import new_run_id
 from kassi_app.workflow.sink import NullSink, RunSink, SafeSink
+
+if TYPE_CHECKING:  # the model backends (httpx2) load only when a fix asks a model
+    from kassi_app.remedy.backends import RemedyModels
 
 T = TypeVar("T")
 MAX_LOG_EVENTS = 200_000
@@ -85,12 +88,14 @@ class RunContext:
 
     def __init__(
         self, home: Path | None = None, sink: RunSink | None = None, cancel: threading.Event | None = None,
-        splunk: SplunkSource | None = None,
+        models: RemedyModels | None = None, splunk: SplunkSource | None = None,
     ) -> None:
         self.home = home or kassi_home()
         self.splunk = splunk
         """``telemetry = splunk`` settings and credential from the face (else a file and the environment)."""
         self.cancel = cancel or threading.Event()
+        self.models = models
+        """The fix's models as the face chose them; None: from the environment. Never recorded (keys)."""
         self.run_id = new_run_id()
         self.run_dir = private_dir(self.home / "runs" / self.run_id)
         self.evidence = RunEvidence()

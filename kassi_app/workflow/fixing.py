@@ -49,7 +49,7 @@ from kassi_app.remedy import (
     revert_patch,
     verification,
 )
-from kassi_app.remedy.backends import configured
+from kassi_app.remedy.backends import RemedyModels, configured
 from kassi_app.target import TargetSpec, checkout, start_target
 from kassi_app.telemetry.logparse import LogParser
 from kassi_app.telemetry.queries import AccessEventsQuery
@@ -202,7 +202,7 @@ def _remedy(ctx: RunContext) -> dict[str, Any]:
         floor.model = model
     ev.fix_candidates = candidates
     ev.remedy = candidates[0] if candidates else floor
-    ev.remedy.audit = _audit(ev.verdict, ev.remedy)
+    ev.remedy.audit = _audit(ev.verdict, ev.remedy, ctx.models)
     if ev.remedy is not floor:
         floor.audit = ev.remedy.audit
     _write_analysis(ctx)
@@ -273,7 +273,7 @@ def _model_fix(ctx: RunContext, hunks: list[ChangeHunk]) -> Remedy | dict[str, A
     (the minimal revert stands); None when no model is configured."""
     ev = ctx.evidence
     try:
-        settings = configured()
+        settings = ctx.models.fixer if ctx.models is not None else configured()
     except BadInput as exc:
         return {"failure": {"reason": "refused", "detail": str(exc)}}
     if settings is None or ev.verdict is None:
@@ -294,13 +294,13 @@ def _model_fix(ctx: RunContext, hunks: list[ChangeHunk]) -> Remedy | dict[str, A
     return Remedy("model", proposed.patch, proposed.edits.rationale, checks=checks, model=about)
 
 
-def _audit(verdict: Verdict, fix: Remedy) -> dict[str, Any]:
+def _audit(verdict: Verdict, fix: Remedy, models: RemedyModels | None) -> dict[str, Any]:
     """The claim check of the written analysis, always; the auditor model's opinion when one is
-    configured (``KASSI_AUDITOR_BACKEND`` ...). Advisory: recorded, never acted on."""
+    configured (``models``, else ``KASSI_AUDITOR_BACKEND`` ...). Advisory: recorded, never acted on."""
     analysis, facts = render_analysis(verdict), verdict.to_dict()
     audit: dict[str, Any] = {**check_claims(analysis, facts).to_dict(), "auditor": None}
     try:
-        settings = configured("KASSI_AUDITOR")
+        settings = models.auditor if models is not None else configured("KASSI_AUDITOR")
         if settings is not None:
             opinion = audit_with_model(settings, analysis, fix.patch.text, facts)
             audit["auditor"] = {"backend": settings.backend, "model": settings.model, **opinion.model_dump()}

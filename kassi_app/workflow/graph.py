@@ -6,7 +6,8 @@ legal moves between them.
     explain -> remedy -> verify_fix -> conclude
                                             (--fix and a REGRESSION or DEGRADING verdict)
     judge -> conclude                       (end right after the verdict)
-    judge -> extend_load -> collect         (only while INCONCLUSIVE and extensions remain)
+    judge -> extend_load -> collect         (while INCONCLUSIVE: the rounds left after an interim look,
+                                             then extensions while they remain)
     any failed phase -> abort -> conclude   (INCONCLUSIVE with the reason; always sealed)
 
     remedy|verify_fix failed -> conclude    (the run's verdict stands; the failure is in ``remedy``)
@@ -45,9 +46,10 @@ class NoInputs(BaseModel):
 
 
 class ExtendInputs(BaseModel):
-    """More load when the verdict was INCONCLUSIVE for want of samples."""
+    """More load when the verdict was INCONCLUSIVE: the run's planned rounds left after an interim
+    look, else ``rounds`` extra rounds (one extension)."""
 
-    rounds: int = Field(1, ge=1, le=5, description="extra A/B rounds to drive")
+    rounds: int = Field(1, ge=1, le=5, description="extra A/B rounds to drive when no planned rounds are left")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ PHASES: tuple[Phase, ...] = (
     Phase("drive_load", "Strength", "Drive the same k6 load at both, interleaved A B B A.", NoInputs, LONG_S),
     Phase("collect", "The High Priestess", "Read the server-side truth from the store.", NoInputs, QUICK_S),
     Phase("judge", "Justice", "Decide with statistics whether the change regressed.", NoInputs, QUICK_S * 2),
-    Phase("extend_load", "Wheel of Fortune", "INCONCLUSIVE: drive more rounds, then collect again.",
+    Phase("extend_load", "Wheel of Fortune", "Not decided yet: drive the planned or extra rounds, then collect again.",
           ExtendInputs, LONG_S),
     Phase("explain", "The Hermit", "Name the root cause and write the analysis.", NoInputs, QUICK_S),
     Phase("remedy", "Temperance", "Propose the remediation diff, proven to apply.", NoInputs, MAX_FIX_BUDGET_S * 1.2),
@@ -88,8 +90,9 @@ def _inconclusive(state: StateView) -> bool:
 
 
 def _may_extend(state: StateView) -> bool:
-    """INCONCLUSIVE and extensions left"""
-    return _inconclusive(state) and int(state.get("extensions", 0)) < int(state.get("max_extensions", 0))
+    """INCONCLUSIVE and planned rounds or extensions left"""
+    left = int(state.get("planned_rounds_left", 0)) > 0
+    return _inconclusive(state) and (left or int(state.get("extensions", 0)) < int(state.get("max_extensions", 0)))
 
 
 def _judged(state: StateView) -> bool:
@@ -123,8 +126,9 @@ def build_specs(ctx: RunContext) -> list[ActionSpec[Any]]:
         return run
 
     def extend_load(state: StateView, inputs: ExtendInputs) -> Mapping[str, Any]:
-        out = ctx.guarded("drive_load", lambda: actions.drive_load(ctx, inputs.rounds))
-        return {**out, "extensions": int(state.get("extensions", 0)) + 1}
+        left = int(state.get("planned_rounds_left", 0))  # after an interim look: not an extension
+        out = ctx.guarded("drive_load", lambda: actions.drive_load(ctx, left or inputs.rounds))
+        return {**out, "extensions": int(state.get("extensions", 0)) + (0 if left else 1)}
 
     def abort(state: StateView, __: NoInputs) -> Mapping[str, Any]:
         if ctx.cancel.is_set():

@@ -68,6 +68,8 @@ def test_bad_kassi_toml_is_refused_before_anything_starts(kassi: Kassi, tmp_path
         (("--endpoint", "GET /x", "--low-duration", "inf"), "load.low_duration_s: Input should be a finite number"),
         (("--endpoint", "GET /x", "--high-duration", "nan"), "load.high_duration_s: Input should be a finite number"),
         (("--endpoint", "GET /x", "--openapi", "/dev/zero"), "larger than 16 MiB"),
+        (("--endpoint", "GET /x", "--model", "gpt-4o"), "expected BACKEND:MODEL"),
+        (("--endpoint", "GET /x", "--model-endpoint", "http://127.0.0.1:9"), "--model-endpoint needs --model"),
     ],
 )
 def test_bad_live_input_is_refused(kassi: Kassi, args: tuple[str, ...], expected: str) -> None:

@@ -63,3 +63,18 @@ def test_the_judge_uses_the_looks_alpha_and_says_so() -> None:
     assert any("sequential look after 2 of 6 planned blocks" in e.fact for e in clear.evidence)
     unchanged = judge_ab(ab_events([RouteSpec()], seed=5), [items], look=look)
     assert unchanged.cls in ("HEALTHY", "INCONCLUSIVE")
+
+
+def test_an_interim_look_ends_the_run_only_on_a_clear_alarm() -> None:
+    """Before the planned rounds are driven, an alarm stands (it passed at the look's tiny alpha);
+    anything else is INCONCLUSIVE so that the planned rounds go on — never an early HEALTHY."""
+    items = Changed("GET", "/api/items")
+    interim = Look(2, 6, 0, interim=True)
+    clear = judge_ab(ab_events([RouteSpec(shift_at_head=1.3)], seed=5), [items], look=interim)
+    assert clear.cls == "DEGRADING"
+    assert any("interim look after 2 of 6 planned blocks" in e.fact for e in clear.evidence)
+    unchanged = judge_ab(ab_events([RouteSpec()], seed=5), [items], look=interim)
+    assert unchanged.cls == "INCONCLUSIVE"
+    assert unchanged.reason.startswith("no clear alarm at the interim look after 2 blocks")
+    final = judge_ab(ab_events([RouteSpec()], seed=5), [items], look=Look(4, 6, 2))
+    assert final.cls == "HEALTHY"

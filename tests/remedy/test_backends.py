@@ -14,7 +14,7 @@ from remedy_support import ModelStub
 
 from kassi_app.errors import BadInput
 from kassi_app.remedy.audit import AuditorOpinion, audit_with_model
-from kassi_app.remedy.backends import BackendName, ModelFailure, ModelSettings, configured
+from kassi_app.remedy.backends import BackendName, ModelFailure, ModelSettings, configured, model_choice
 from kassi_app.remedy.edits import EditSet
 from kassi_app.remedy.propose import fix_context, propose_fix
 from kassi_app.remedy.revert import change_hunks
@@ -196,3 +196,14 @@ def test_a_model_is_switched_on_by_settings_alone() -> None:
                 {"KASSI_MODEL_BACKEND": "openai", "KASSI_MODEL": "m", "KASSI_MODEL_TIMEOUT_S": "-1"}):
         with pytest.raises(BadInput):
             configured(env=bad)
+
+
+def test_the_model_flag_names_backend_and_model() -> None:
+    chosen = model_choice("ollama:qwen2.5-coder:7b", env={})
+    assert (chosen.backend, chosen.model, chosen.url) == ("ollama", "qwen2.5-coder:7b", "http://127.0.0.1:11434")
+    keyed = model_choice("openai:gpt-x", "http://127.0.0.1:8000/v1", env={"OPENAI_API_KEY": SECRET})
+    assert keyed.url == "http://127.0.0.1:8000/v1" and keyed.api_key is not None
+    assert SECRET not in repr(keyed)
+    for bad in ("gpt-4o", "mistral:x", "openai:"):
+        with pytest.raises(BadInput, match="BACKEND:MODEL"):
+            model_choice(bad, env={})

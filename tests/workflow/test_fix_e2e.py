@@ -36,14 +36,16 @@ def test_fix_reverts_the_harmful_hunk_and_the_fix_is_verified_under_the_same_loa
     repo = demo.path
     refs_before = subprocess.run(["git", "-C", str(repo), "show-ref"], capture_output=True, text=True,
                                  check=True).stdout
-    # A model and an auditor switched on by the environment alone, both answered by the stub with an
-    # auditor's opinion: a valid answer for the auditor, not the edit schema for the fixing model.
+    # A fixing model switched on by the --model flag and an auditor by the environment alone (the
+    # environment's KASSI_MODEL_BACKEND ... path is the same `configured` read, unit-tested in
+    # tests/remedy/test_backends.py), both answered by the stub with an auditor's opinion: a valid
+    # answer for the auditor, not the edit schema for the fixing model.
     model_stub.content = json.dumps({"grounded": True, "concerns": []})
     endpoint = f"{model_stub.url}/v1"
-    models = {"KASSI_MODEL_BACKEND": "openai", "KASSI_MODEL": "stub-coder", "KASSI_MODEL_ENDPOINT": endpoint,
-              "KASSI_AUDITOR_BACKEND": "openai", "KASSI_AUDITOR": "stub-auditor", "KASSI_AUDITOR_ENDPOINT": endpoint,
-              "KASSI_MODEL_API_KEY": SECRET, "KASSI_MODEL_TIMEOUT_S": "30", "KASSI_AUDITOR_TIMEOUT_S": "30"}
-    code, record, stderr = kassi.run_json("--repo", str(repo), *SHORT_LOAD, "--fix", timeout=600, **models)
+    models = {"KASSI_AUDITOR_BACKEND": "openai", "KASSI_AUDITOR": "stub-auditor", "KASSI_AUDITOR_ENDPOINT": endpoint,
+              "KASSI_MODEL_API_KEY": SECRET, "KASSI_AUDITOR_TIMEOUT_S": "30"}
+    code, record, stderr = kassi.run_json("--repo", str(repo), *SHORT_LOAD, "--fix", "--model", "openai:stub-coder",
+                                          "--model-endpoint", endpoint, timeout=600, **models)
 
     assert code == 1, stderr  # the run's verdict stands: the fix never replaces it
     assert record["verdict"]["class"] == "REGRESSION"

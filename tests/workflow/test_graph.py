@@ -59,7 +59,7 @@ def test_every_phase_has_a_move_and_the_renderings_name_them() -> None:
         assert f"{phase.name}  [{phase.card}]" in text
         assert f"{phase.name}[" in mermaid
     assert "judge -->|verdict reached| explain" in mermaid
-    assert "judge -->|INCONCLUSIVE and extensions left| extend_load" in mermaid
+    assert "judge -->|INCONCLUSIVE and planned rounds or extensions left| extend_load" in mermaid
 
 
 def test_kassi_serve_drives_the_kassi_workflow_over_stdio(tmp_path: Path) -> None:

@@ -14,7 +14,17 @@ from rich.table import Table
 from kassi_app.config import RunRequest
 from kassi_app.demos import CATALOGUE, demo_by_name, init_demo
 from kassi_app.faces.cli.publish import CaFile, HecOptions, HecUrl, IndexName, Insecure
-from kassi_app.faces.cli.run import FixBudget, FixFlag, PublishFlag, ReportFormats, execute, report_formats
+from kassi_app.faces.cli.run import (
+    FixBudget,
+    FixFlag,
+    ModelEndpoint,
+    ModelFlag,
+    PublishFlag,
+    ReportFormats,
+    execute,
+    remedy_models,
+    report_formats,
+)
 
 demo_app = typer.Typer(help="Demo targets with one known fault (or none) each.", no_args_is_help=True)
 
@@ -57,6 +67,8 @@ def run_demo(
     insecure: Insecure = False,
     fix: FixFlag = False,
     fix_budget: FixBudget = 600.0,
+    model: ModelFlag = None,
+    model_endpoint: ModelEndpoint = None,
 ) -> None:
     """Write demo NAME into a temporary folder and run kassi on its change (A/B, default load).
 
@@ -67,6 +79,7 @@ def run_demo(
 
     demo = demo_by_name(name)
     reports = report_formats(report)
+    models = remedy_models(model, model_endpoint)
     console = Console(stderr=as_json)
     folder = Path(tempfile.mkdtemp(prefix=f"kassi-demo-{demo.name}-"))
     try:
@@ -76,7 +89,8 @@ def run_demo(
         outcome = execute(RunRequest(mode="ab", repo=str(repo.path), base=repo.base, head=repo.head, label="demo",
                                      fix=fix, fix_budget_s=fix_budget),
                           as_json, reports=reports,
-                          publish=HecOptions(hec_url, ca_file, index, insecure) if publish else None)
+                          publish=HecOptions(hec_url, ca_file, index, insecure) if publish else None,
+                          models=models)
     finally:
         if keep:
             Console(stderr=True).print(f"demo repo kept at {folder / 'repo'}", highlight=False)

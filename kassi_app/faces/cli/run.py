@@ -24,6 +24,7 @@ from kassi_app.workflow.sink import NullSink, PhaseEvent, RunSink, SafeSink
 if TYPE_CHECKING:
     from rich.status import Status
 
+    from kassi_app.remedy.backends import RemedyModels
     from kassi_app.workflow.runner import RunOutcome
 
 STATUS_STYLE = {"ok": "green", "failed": "red", "refused": "yellow"}
@@ -33,6 +34,11 @@ FixFlag = Annotated[bool, typer.Option(
     "--fix", help="A/B: after a REGRESSION or DEGRADING verdict, propose a fix and verify it under the same load.")]
 FixBudget = Annotated[float, typer.Option(
     help="With --fix: seconds the fix's experiments (hunk localisation, commit bisection) may take.")]
+ModelFlag = Annotated[str | None, typer.Option(
+    "--model", help="With --fix: also ask a model for a fix, BACKEND:MODEL (ollama:qwen2.5-coder, openai:gpt-4o-mini, "
+                    "anthropic:claude-sonnet-4-5); its key from KASSI_MODEL_API_KEY (or OPENAI_/ANTHROPIC_API_KEY).")]
+ModelEndpoint = Annotated[str | None, typer.Option(
+    help="With --model: the model server's base URL (default: the backend's own).")]
 ReportFormats = Annotated[str | None, typer.Option(
     help="Also write reports into the run folder: html,junit,markdown,json (comma-separated).")]
 PublishFlag = Annotated[bool, typer.Option(
@@ -70,7 +76,7 @@ def report_formats(text: str | None) -> list[str]:
 
 def execute(
     request: RunRequest, as_json: bool, console: Console | None = None, reports: list[str] | None = None,
-    publish: HecOptions | None = None,
+    publish: HecOptions | None = None, models: RemedyModels | None = None,
 ) -> RunOutcome:
     """Run ``request`` to its sealed end, print the record, write the ``reports`` asked for and, with
     ``publish``, send the run to HEC (checked before the run starts; a failed send keeps the run marked
@@ -86,7 +92,7 @@ def execute(
     console.print(f"kassi run ({request.mode})", highlight=False)
     with interruptible() as interruption, console.status("starting…", spinner="dots") as status:
         sinks: list[RunSink] = [ConsolePrinter(console, status), *([publisher] if publisher else [])]
-        outcome = run_request(request, SafeSink(sinks), cancel=interruption.cancel)
+        outcome = run_request(request, SafeSink(sinks), cancel=interruption.cancel, models=models)
     if interruption.exit_code is not None:  # sealed INCONCLUSIVE "interrupted"; the shell sees the signal
         outcome = dataclasses.replace(outcome, exit_code=interruption.exit_code)
     if as_json:
@@ -175,6 +181,8 @@ def run(
     ] = None,
     fix: FixFlag = False,
     fix_budget: FixBudget = 600.0,
+    model: ModelFlag = None,
+    model_endpoint: ModelEndpoint = None,
     traffic: Annotated[Path | None, typer.Option(
         help="Replay the changed routes' requests recorded in this HAR or common/combined access-log file "
              "(secrets dropped).")] = None,
@@ -224,7 +232,19 @@ def run(
     except ValidationError as exc:  # a flag out of range or not finite: one line, exit 2
         raise request_error(exc) from None
     hec = HecOptions(hec_url, ca_file, index, insecure) if publish else None
-    raise typer.Exit(execute(request, as_json, reports=report_formats(report), publish=hec).exit_code)
+    models = remedy_models(model, model_endpoint)
+    raise typer.Exit(execute(request, as_json, reports=report_formats(report), publish=hec, models=models).exit_code)
+
+
+def remedy_models(model: str | None, endpoint: str | None) -> RemedyModels | None:
+    """``--model``'s choice (the auditor still from the environment), or None: the environment decides."""
+    if model is None:
+        if endpoint is not None:
+            raise BadInput("--model-endpoint needs --model BACKEND:MODEL")
+        return None
+    from kassi_app.remedy.backends import RemedyModels, configured, model_choice
+
+    return RemedyModels(fixer=model_choice(model, endpoint), auditor=configured("KASSI_AUDITOR"))
 
 
 def register(app: typer.Typer) -> None:

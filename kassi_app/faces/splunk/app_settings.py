@@ -16,7 +16,7 @@ import configparser
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -28,6 +28,9 @@ from kassi_app.faces.splunk.telemetry_conf import nest, telemetry_settings
 from kassi_app.git import is_git_url
 from kassi_app.hosts import is_loopback
 from kassi_app.telemetry.splunk_settings import SplunkSettings
+
+if TYPE_CHECKING:
+    from kassi_app.remedy.backends import RemedyModels
 
 APP = "kassi"
 REALM = "kassi"
@@ -253,3 +256,19 @@ def read_secret(service: Any, name: str) -> SecretStr | None:
         return None
     clear = entry.clear_password
     return SecretStr(clear) if clear else None
+
+
+def remedy_models(settings: AppSettings, service: Any) -> RemedyModels:
+    """The fix's model as the setup page chose it (``model_backend``, ``model_name``,
+    ``model_endpoint``), its key from storage/passwords (``model_api_key``); no model when the backend
+    is "none". Read only when a search asks for ``fix=true``. No auditor model inside Splunk."""
+    from kassi_app.remedy.backends import ModelSettings as BackendSettings
+    from kassi_app.remedy.backends import RemedyModels
+
+    model = settings.model
+    if model.backend == "none":
+        return RemedyModels()
+    if not model.name:
+        raise BadInput(f"model_backend = {model.backend} needs model_name on the kassi app's setup page")
+    return RemedyModels(fixer=BackendSettings(backend=model.backend, model=model.name, endpoint=model.endpoint,
+                                              api_key=read_secret(service, MODEL_API_KEY)))

@@ -33,7 +33,7 @@ import kassi_app
 from kassi_app.config import RunRequest
 from kassi_app.errors import BadInput, KassiError
 from kassi_app.faces.splunk.access import require_capability
-from kassi_app.faces.splunk.app_settings import AppSettings, connect, settings_from_splunkd
+from kassi_app.faces.splunk.app_settings import AppSettings, connect, remedy_models, settings_from_splunkd
 from kassi_app.faces.splunk.options import SearchOptions, SearchPlan, plan_search
 from kassi_app.faces.splunk.rows import Row, RowSink, RowStream, row
 from kassi_app.faces.splunk.slots import RunSlot, acquire_slot
@@ -41,6 +41,7 @@ from kassi_app.faces.splunk.telemetry_conf import in_this_splunk
 from kassi_app.load.k6bin import K6_ENV, k6_binary
 from kassi_app.publish.sink import PublishingSink
 from kassi_app.publish.splunklib_transport import SplunklibTransport
+from kassi_app.remedy.backends import RemedyModels
 from kassi_app.target import cleanup
 from kassi_app.telemetry.splunk_open import SplunkSource
 from kassi_app.workflow.sink import RunSink, SafeSink
@@ -102,6 +103,7 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
         self._plan: SearchPlan | None = None
         self._splunk: SplunkSource | None = None
         self._publisher: PublishingSink | None = None
+        self._models: RemedyModels | None = None
         self._slot: RunSlot | None = None
         self._home = kassi_home_in_splunk()
         self._thread: threading.Thread | None = None
@@ -115,6 +117,7 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
             require_capability(service)
             settings = settings_from_splunkd(service)
             self._plan = plan_search(self._search_options(), settings)
+            self._models = remedy_models(settings, service) if self._plan.request.fix else None
             if self._plan.request.telemetry == "splunk" and settings.telemetry_splunk is not None:
                 # The service's access log, read from this search head with the search's session key.
                 self._splunk = SplunkSource(in_this_splunk(settings.telemetry_splunk, searchinfo.splunkd_uri),
@@ -176,7 +179,7 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
                 repo = init_demo(plan.demo, folder / "repo")
                 request = request.model_copy(update={"repo": str(repo.path), "base": repo.base, "head": repo.head})
             sinks: list[RunSink] = [RowSink(self._stream), *([self._publisher] if self._publisher else [])]
-            run_request(request, SafeSink(sinks), self._home, self._cancel, self._splunk)
+            run_request(request, SafeSink(sinks), self._home, self._cancel, self._models, splunk=self._splunk)
         except Exception as exc:  # the search must end with a row that says why, not hang
             self._stream.put(_failure_row(exc))
         finally:

@@ -137,7 +137,9 @@ class KassiWatchInput(Script):  # type: ignore[misc]  # splunklib ships no type 
                 continue
             try:
                 settings = app_settings.settings_from_splunkd(self.service)
-                config = replace(config, allow_hosts=settings.allowed_hosts, token=self._token(name, params))
+                models = app_settings.remedy_models(settings, self.service) if config.fix else None
+                config = replace(config, allow_hosts=settings.allowed_hosts, token=self._token(name, params),
+                                 models=models)
             except Exception as exc:  # splunklib's HTTPError, a refused socket, a kassi.conf kassi refuses
                 Watcher(config, CheckpointFile(checkpoints, name), home, emit, self._run).fail(
                     f"reading the kassi app's settings from splunkd failed: {exc}")

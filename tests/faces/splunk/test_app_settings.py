@@ -108,6 +108,22 @@ def test_secrets_come_from_storage_passwords_realm_kassi_and_never_reach_a_log(
     assert f"{NS}/storage/passwords/kassi%3Amodel_api_key%3A" in [p for _, p, _, _ in splunkd.requests]
 
 
+def test_the_setup_pages_model_is_the_fixs_model_with_its_key_from_storage_passwords(splunkd: Splunkd) -> None:
+    """A search's ``fix=true`` (and a watched repo's ``fix``) switch the fixing model on by the app's
+    settings alone: backend, name and endpoint from kassi.conf, the key from storage/passwords."""
+    splunkd.passwords[("kassi", "model_api_key")] = SECRET
+    service = connect(splunkd.uri, SESSION_KEY)
+    models = app_settings.remedy_models(settings_from_splunkd(service), service)
+    fixer = models.fixer
+    assert fixer is not None and models.auditor is None
+    assert (fixer.backend, fixer.model, fixer.url) == ("ollama", "llama3.1:8b", "http://127.0.0.1:11434")
+    assert fixer.api_key is not None and fixer.api_key.get_secret_value() == SECRET
+    assert SECRET not in repr(models)
+    assert app_settings.remedy_models(AppSettings(), service).fixer is None, "model_backend = none: no model"
+    with pytest.raises(BadInput, match="needs model_name"):
+        app_settings.remedy_models(AppSettings(model=ModelSettings(backend="openai")), service)
+
+
 def test_a_splunkd_that_never_answers_times_out() -> None:
     with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
         silent.bind(("127.0.0.1", 0))
