@@ -433,6 +433,9 @@ def test_telemetry_splunk_judges_a_live_service_from_its_access_log_in_splunk(
     exports = [r for r in state.requests if r[1] == f"{NS}/search/v2/jobs/export"]
     assert exports and all(r[3].get("Authorization") == f"Splunk {SESSION_KEY}" for r in exports)
     searches = [form["search"] for form in state.export.requests]
-    assert all(spl.startswith(f'search index="{INDEX}" sourcetype="{SOURCETYPE}"') for spl in searches), searches
+    history = [spl for spl in searches if spl.startswith("search `kassi_index` sourcetype=kassi:run")]
+    assert len(history) == 1 and f'"repo")="{url}"' in history[0], history  # the route's own past live runs
+    access = [spl for spl in searches if spl not in history]
+    assert access and all(spl.startswith(f'search index="{INDEX}" sourcetype="{SOURCETYPE}"') for spl in access)
     run_dir = kassi_home / "runs" / verdict["run_id"]
     assert not any(SESSION_KEY in f.read_text(errors="replace") for f in run_dir.rglob("*") if f.is_file())
