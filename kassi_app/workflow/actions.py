@@ -25,6 +25,7 @@ from kassi_app.git import resolve_ref, show_file
 from kassi_app.hosts import check_target_url, origin_url
 from kassi_app.inputs import MAX_INPUT_BYTES
 from kassi_app.judge import ChangedLike, Verdict, inconclusive, judge_ab, judge_live
+from kassi_app.judge.baseline import with_history
 from kassi_app.judge.sequential import Look
 from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.load.script import plan_requests
@@ -41,6 +42,7 @@ from kassi_app.telemetry.spl import BlockWindow
 from kassi_app.telemetry.splunk_open import load_settings, open_splunk_store
 from kassi_app.workflow.context import RunContext, Side
 from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, RunEvidence, Telemetry
+from kassi_app.workflow.history import live_histories
 from kassi_app.workflow.reach import annotate, reach_dict, reach_of, unbuildable, unbuildable_note
 from kassi_app.workflow.record import build_record, full_analysis
 from kassi_app.workflow.runs import apply_retention, sealed_files
@@ -97,7 +99,8 @@ def begin(ctx: RunContext, request: RunRequest) -> dict[str, Any]:
         ev.endpoints = [Endpoint.parse(text) for text in request.endpoints]
         project = ProjectSettings()
         if request.telemetry == "splunk":
-            ev.splunk = load_settings(Path(request.splunk_config).expanduser() if request.splunk_config else None)
+            ev.splunk = ctx.splunk.settings if ctx.splunk else load_settings(
+                Path(request.splunk_config).expanduser() if request.splunk_config else None)
         facts = {"url": request.url, "telemetry": request.telemetry}
     ev.settings = resolve_settings(request, project)
     return {
@@ -185,7 +188,8 @@ def start_targets(ctx: RunContext) -> dict[str, Any]:
         _check_reachable(host, port)
         res.sides = [Side("live", host, port)]
         if ctx.evidence.splunk is not None:
-            res.truth = open_splunk_store(ctx.evidence.splunk, [e.route for e in (*ev.endpoints, *ev.background)])
+            routes = [e.route for e in (*ev.endpoints, *ev.background)]
+            res.truth = open_splunk_store(ctx.evidence.splunk, routes, ctx.splunk.session_key if ctx.splunk else None)
         return {"live": req.url}
     repo = req.repo_path
     assert repo is not None
@@ -328,6 +332,9 @@ def judge(ctx: RunContext) -> dict[str, Any]:
         )
     reach = reach_of(events, ev.endpoints)
     ev.verdict, ev.reach_notes = annotate(ev.verdict, reach, ev.unbuilt)
+    if req.mode == "live" and req.url:  # advisory: the route's p95 beside its own past live runs
+        histories, unread = live_histories(ctx.resources.truth, ev.telemetry, ev.endpoints, req.url)
+        ev.verdict, ev.reach_notes = with_history(ev.verdict, histories), [*ev.reach_notes, *unread]
     ev.reach = reach_dict(reach)
     for route in ev.verdict.routes:
         share = ev.reach.get(f"{route.endpoint}")

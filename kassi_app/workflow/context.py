@@ -20,6 +20,7 @@ from kassi_app.home import kassi_home, private_dir
 from kassi_app.target import RunningTarget
 from kassi_app.telemetry.logparse import LogParser
 from kassi_app.telemetry.port import TelemetryStore
+from kassi_app.telemetry.splunk_open import SplunkSource
 from kassi_app.telemetry.store import SQLiteStore
 from kassi_app.workflow.evidence import RunEvidence
 from kassi_app.workflow.runs import new_run_id
@@ -87,9 +88,11 @@ class RunContext:
 
     def __init__(
         self, home: Path | None = None, sink: RunSink | None = None, cancel: threading.Event | None = None,
-        models: RemedyModels | None = None,
+        models: RemedyModels | None = None, splunk: SplunkSource | None = None,
     ) -> None:
         self.home = home or kassi_home()
+        self.splunk = splunk
+        """``telemetry = splunk`` settings and credential from the face (else a file and the environment)."""
         self.cancel = cancel or threading.Event()
         self.models = models
         """The fix's models as the face chose them; None: from the environment. Never recorded (keys)."""
