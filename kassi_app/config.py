@@ -50,6 +50,9 @@ class LoadSettings(BaseModel):
     changed_share: float = Field(
         0.6, ge=0, le=1, description="share of requests sent to the changed endpoints; the rest is background"
     )
+    line_coverage: bool = Field(
+        False, description="A/B, Python targets: one extra warm-up block at head records which changed lines ran"
+    )
 
 
 class SloSettings(BaseModel):
@@ -100,6 +103,7 @@ class LoadOverrides(BaseModel):
     high_duration_s: float | None = None
     rounds: int | None = None
     changed_share: float | None = None
+    line_coverage: bool | None = None
 
 
 class RunRequest(BaseModel):

@@ -32,6 +32,7 @@ from kassi_app.load.traffic import read_traffic, replay_for
 from kassi_app.openapi import load_openapi, operations, parse_openapi
 from kassi_app.redact import redact, redact_text
 from kassi_app.target import TargetSpec, checkout, start_target
+from kassi_app.target.linecov import never_ran
 from kassi_app.target.spec import SPEC_FILE, parse_toml
 from kassi_app.telemetry.logparse import LogParser
 from kassi_app.telemetry.port import ExternalTruth
@@ -41,6 +42,7 @@ from kassi_app.telemetry.spl import BlockWindow
 from kassi_app.telemetry.splunk_open import load_settings, open_splunk_store
 from kassi_app.workflow.context import RunContext, Side
 from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, RunEvidence, Telemetry
+from kassi_app.workflow.linecheck import head_env, warm_up
 from kassi_app.workflow.reach import annotate, reach_dict, reach_of, unbuildable, unbuildable_note
 from kassi_app.workflow.record import build_record, full_analysis
 from kassi_app.workflow.runs import apply_retention, sealed_files
@@ -196,7 +198,8 @@ def start_targets(ctx: RunContext) -> dict[str, Any]:
         spec = TargetSpec.load(workdir)
         parser = LogParser(ctx.run_id, variant, ctx.keep_log)
         res.stack.callback(parser.close)
-        target = res.stack.enter_context(start_target(spec, workdir, parser.on_line))
+        extra_env = head_env(ctx, variant, workdir)
+        target = res.stack.enter_context(start_target(spec, workdir, parser.on_line, extra_env))
         res.sides.append(Side(variant, "127.0.0.1", target.port, target, parser))
         out[variant] = {"ref": ref, "url": target.base_url}
     return out
@@ -209,10 +212,17 @@ def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
     if ev.script is None or not res.sides:
         raise InfrastructureError("no load script or no target to load")
     count = rounds if rounds is not None else _first_rounds(ctx)
+    facts = {"line_coverage": warm_up(ctx, _block_timeout_s(settings))} if ctx.resources.linecov else {}
     new_blocks = drive_rounds(ctx, res.sides, ctx.run_id, count, ev.blocks)
     driven = len(ev.blocks) // max(len(res.sides), 1)
     return {"blocks": [b.to_dict() for b in new_blocks], "total_blocks": len(ev.blocks),
-            "planned_rounds_left": max(settings.load.rounds - driven, 0)}
+            "planned_rounds_left": max(settings.load.rounds - driven, 0), **facts}
+
+
+def _block_timeout_s(settings: RunSettings) -> float:
+    profile = load_profile(settings)
+    block_s = profile.low_duration_s + profile.high_duration_s + profile.graceful_stop_s
+    return block_s + profile.setup_timeout_s + K6_MARGIN_S
 
 
 def _first_rounds(ctx: RunContext) -> int:
@@ -231,10 +241,8 @@ def drive_rounds(
     (remedy and verify-fix, ``tag`` naming their k6 folders) measure with exactly this."""
     settings, ev, res = _settings(ctx), ctx.evidence, ctx.resources
     assert ev.script is not None
-    profile = load_profile(settings)
     routes = [e.route for e in (*ev.endpoints, *ev.background)]
-    block_s = profile.low_duration_s + profile.high_duration_s + profile.graceful_stop_s
-    timeout_s = block_s + profile.setup_timeout_s + K6_MARGIN_S
+    timeout_s = _block_timeout_s(settings)
     new_blocks: list[BlockResult] = []
     script = ev.script
     # Ids are looked up at the base service itself, not through a proxy: the same ids for both sides,
@@ -327,7 +335,7 @@ def judge(ctx: RunContext) -> dict[str, Any]:
             stage_users=(settings.load.low_vus, settings.load.high_vus),
         )
     reach = reach_of(events, ev.endpoints)
-    ev.verdict, ev.reach_notes = annotate(ev.verdict, reach, ev.unbuilt)
+    ev.verdict, ev.reach_notes = annotate(ev.verdict, reach, ev.unbuilt, never_ran(ev.line_coverage))
     ev.reach = reach_dict(reach)
     for route in ev.verdict.routes:
         share = ev.reach.get(f"{route.endpoint}")
