@@ -21,6 +21,8 @@ from kassi_app.judge.settings import JudgeSettings, Slo
 
 Mode = Literal["ab", "live"]
 TelemetrySource = Literal["proxy", "splunk"]
+SPLUNK_TRAFFIC = "splunk"
+"""``traffic`` naming the service's own access events in Splunk (a live run's Splunk telemetry)."""
 M = TypeVar("M", bound=BaseModel)
 MAX_SEGMENTS = 16
 MAX_EXTENSIONS = 5
@@ -139,7 +141,8 @@ class RunRequest(BaseModel):
         600.0, description="A/B with fix: seconds the fix's experiments (localisation, bisection) may take"
     )
     traffic: str | None = Field(
-        None, description="a HAR or access-log file: replay its requests of the changed routes (secrets dropped)"
+        None, description="a HAR or access-log file, or 'splunk' (live runs with Splunk telemetry: the service's "
+                          "recent access events): replay its requests of the changed routes (secrets dropped)"
     )
 
     @property

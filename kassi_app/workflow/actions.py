@@ -28,7 +28,6 @@ from kassi_app.judge import ChangedLike, Verdict, inconclusive, judge_ab, judge_
 from kassi_app.judge.sequential import Look
 from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.load.script import plan_requests
-from kassi_app.load.traffic import read_traffic, replay_for
 from kassi_app.openapi import load_openapi, operations, parse_openapi
 from kassi_app.redact import redact, redact_text
 from kassi_app.target import TargetSpec, checkout, start_target
@@ -45,6 +44,7 @@ from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, RunEvidence
 from kassi_app.workflow.linecheck import head_env, warm_up
 from kassi_app.workflow.reach import annotate, reach_dict, reach_of, unbuildable, unbuildable_note
 from kassi_app.workflow.record import build_record, full_analysis
+from kassi_app.workflow.replay import check_traffic, recorded_traffic
 from kassi_app.workflow.runs import apply_retention, sealed_files
 
 K6_MARGIN_S = 60.0
@@ -82,6 +82,7 @@ def begin(ctx: RunContext, request: RunRequest) -> dict[str, Any]:
     ctx.sink.begin(ctx.run_id, redact(request.model_dump(mode="json")))
     if request.telemetry == "splunk" and request.mode != "live":
         raise BadInput("telemetry splunk is for live runs: A/B targets run here, behind kassi's proxy")
+    check_traffic(request)
     if request.mode == "ab":
         repo = request.repo_path
         if repo is None or not repo.is_dir():
@@ -135,7 +136,7 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
     if not ev.endpoints and not ev.background:
         raise BadInput("nothing to load: the change touches no endpoint and the service lists none")
     if req.traffic:
-        ev.replay = replay_for(read_traffic(Path(req.traffic)), ev.endpoints)
+        ev.replay = recorded_traffic(req, ev.endpoints, ev.splunk)
     return {
         "changed": [c.to_json() for c in ev.changes.endpoints] + [t.to_json() for t in ev.app_wide],
         "endpoints": [str(e) for e in ev.endpoints],

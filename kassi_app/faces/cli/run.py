@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
-from kassi_app.config import LoadOverrides, RunRequest, request_error
+from kassi_app.config import SPLUNK_TRAFFIC, LoadOverrides, RunRequest, request_error
 from kassi_app.errors import BadInput
 from kassi_app.faces.cli.interrupt import interruptible
 from kassi_app.faces.cli.publish import CaFile, HecOptions, HecUrl, IndexName, Insecure, show_outcome
@@ -186,9 +186,10 @@ def run(
     fix_budget: FixBudget = 600.0,
     model: ModelFlag = None,
     model_endpoint: ModelEndpoint = None,
-    traffic: Annotated[Path | None, typer.Option(
-        help="Replay the changed routes' requests recorded in this HAR or common/combined access-log file "
-             "(secrets dropped).")] = None,
+    traffic: Annotated[str | None, typer.Option(
+        help="Replay the changed routes' requests recorded in this HAR or common/combined access-log file, or "
+             "'splunk' (live, with --telemetry splunk): the service's recent access events there (secrets dropped).")
+    ] = None,
     line_coverage: Annotated[bool, typer.Option(
         "--line-coverage", help="A/B, Python targets: one extra warm-up block at head records which changed "
                                 "lines ran (kassi.toml: [load] line_coverage).")] = False,
@@ -234,7 +235,7 @@ def run(
             splunk_config=str(splunk_config.expanduser().resolve()) if splunk_config else None,
             fix=fix,
             fix_budget_s=fix_budget,
-            traffic=str(traffic.expanduser().resolve()) if traffic else None,
+            traffic=traffic if traffic in (None, SPLUNK_TRAFFIC) else str(Path(traffic).expanduser().resolve()),
         )
     except ValidationError as exc:  # a flag out of range or not finite: one line, exit 2
         raise request_error(exc) from None
