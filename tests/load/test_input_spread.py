@@ -19,6 +19,7 @@ from kassi_app.change.analyse import tree_of
 from kassi_app.change.request_shapes import shapes_for
 from kassi_app.endpoint import Endpoint
 from kassi_app.load import LoadPlan, LoadProfile, render_script, run_k6
+from kassi_app.load.samples import SchemaResolver
 
 TINY = LoadProfile(low_vus=1, high_vus=2, low_duration_s=1, high_duration_s=1, graceful_stop_s=1)
 
@@ -84,3 +85,17 @@ def test_a_handler_whose_cost_depends_on_input_gets_values_over_its_range(
     ids = {item_id for item_id, _ in module.seen}
     assert depths == {1, 14, 27, 40}  # both ends of the declared range and evenly between
     assert ids == {3, 8, 15, 21}  # every id the list route holds, none guessed
+
+
+@pytest.mark.parametrize(("schema", "values"), [
+    ({"type": "integer", "minimum": 1, "maximum": 500, "default": 20}, [20, 1, 167, 334, 500]),
+    ({"type": "integer", "minimum": 1}, [1, 2, 3, 4]),  # no upper bound: a small range above the typical
+    ({"type": "integer", "minimum": 1, "maximum": 2}, [1, 2]),
+    ({"type": "number", "exclusiveMinimum": 0, "maximum": 1}, [1.0, 0.001, 0.334, 0.667]),
+    ({"type": "string", "enum": ["asc", "desc"]}, ["asc", "desc"]),
+    ({"type": "boolean"}, [True, False]),
+    ({"type": "integer", "enum": [1, True]}, [1, True]),  # JSON tells them apart
+    ({"type": "string", "maxLength": 10}, ["kassi"]),  # free text: one value
+])
+def test_spread_covers_the_declared_range(schema: dict[str, object], values: list[object]) -> None:
+    assert SchemaResolver({}).spread(schema) == values
