@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -77,11 +78,12 @@ def test_changed_lines_are_the_executable_added_ones(tmp_path: Path) -> None:
 
 @contextmanager
 def _started(argv: Sequence[str], repo: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(argv, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     try:
         yield proc
     finally:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)  # the process and any worker it forked
         proc.communicate(timeout=10)
 
 
@@ -104,6 +106,26 @@ def test_bootstrap_records_the_changed_lines_that_ran(tmp_path: Path) -> None:
     # One hunk (the diff's context joins both functions): total()'s lines ran, slow_total()'s did not.
     assert [(h["ran"], h["lines"], h["never_ran"]) for h in result["hunks"]] == [(2, 4, [12, 13])]
     assert (repo / "own-ran").read_text() == "yes"
+
+
+FORKING = '''import os, time
+import orders
+if os.fork() == 0:  # a pre-fork server's worker: it serves, the parent only waits
+    orders.slow_total([1, 2])
+    print("ready", flush=True)
+time.sleep(60)
+'''
+
+
+def test_a_forked_worker_answers_for_itself(tmp_path: Path) -> None:
+    repo, hunks = _hunks(tmp_path)
+    (repo / "forking.py").write_text(FORKING)
+    probe = LineCoverage(tmp_path / "cov", repo, changed_python_lines(hunks, repo))
+    with _started([sys.executable, "forking.py"], repo, _env(probe)) as proc:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        result = probe.collect()
+    assert len(list((tmp_path / "cov").glob("[0-9]*.json"))) == 2  # parent and worker
+    assert [(h["ran"], h["never_ran"]) for h in result["hunks"]] == [(2, [6, 7])]  # only the worker's call ran
 
 
 def test_python_without_monitoring_or_coverage_says_why(tmp_path: Path) -> None:

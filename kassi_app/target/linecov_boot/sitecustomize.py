@@ -110,11 +110,10 @@ def _begin() -> None:
     folder, spec = os.environ.get("KASSI_LINECOV_DIR"), os.environ.get("KASSI_LINECOV_SPEC")
     if not folder or not spec:
         return
-    with open(spec, encoding="utf-8") as fh:
-        wanted = {p: set(ls) for p, ls in json.load(fh)["lines"].items()}
     recorder: _Recorder | None = None
-    how = ""
     try:
+        with open(spec, encoding="utf-8") as fh:
+            wanted = {p: set(ls) for p, ls in json.load(fh)["lines"].items()}
         if hasattr(sys, "monitoring"):
             recorder, how = _Monitor(wanted), "sys.monitoring"
         else:
@@ -124,8 +123,15 @@ def _begin() -> None:
                "installed".format(*sys.version_info[:2]))
     except Exception as exc:  # never break the service kassi measures
         recorder, how = None, f"not measured: {type(exc).__name__}: {exc}"
-    _write(folder, {"how": how, "done": False, "hit": {}})
-    threading.Thread(target=_serve, args=(folder, recorder, how), daemon=True, name="kassi-linecov").start()
+
+    def answer() -> None:
+        """This process's file and the thread that answers kassi's request (again in a forked worker,
+        which inherits the measurement but not the thread)."""
+        _write(folder, {"how": how, "done": False, "hit": {}})
+        threading.Thread(target=_serve, args=(folder, recorder, how), daemon=True, name="kassi-linecov").start()
+
+    answer()
+    os.register_at_fork(after_in_child=answer)
 
 
 def _chain() -> None:
