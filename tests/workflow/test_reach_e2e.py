@@ -13,6 +13,7 @@ from gitrepo import git
 from kassi_cli import SHORT_LOAD, Kassi
 from rich.console import Console
 
+from kassi_app.demos import init_demo
 from kassi_app.faces.cli.run import render_human
 
 pytestmark = pytest.mark.e2e
@@ -144,3 +145,16 @@ def test_line_coverage_says_which_changed_lines_ran(kassi: Kassi, tmp_path: Path
     console = Console(record=True, width=200)
     render_human(record, console)
     assert f"changed lines run {coverage['hunks'][0]['hunk']}: 1 of 1" in console.export_text()
+
+
+def test_line_coverage_on_the_n_plus_one_demo(kassi: Kassi, tmp_path: Path) -> None:
+    """The bundled demo's change (per-row queries in the orders handler) is reached line by line: every
+    changed line ran in the warm-up block, and the reason names none as never run."""
+    repo = init_demo("n-plus-one", tmp_path / "demo").path
+    code, record, stderr = kassi.run_json("--repo", str(repo), "--base", "base", "--head", "head",
+                                          "--line-coverage", *SHORT_LOAD)
+    assert code in (0, 1, 3), stderr
+    coverage = record["line_coverage"]
+    assert coverage["how"] == "sys.monitoring" and coverage["hunks"], coverage
+    assert all(h["ran"] == h["lines"] > 0 for h in coverage["hunks"]), coverage
+    assert "never ran" not in record["verdict"]["reason"]
