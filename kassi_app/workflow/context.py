@@ -18,6 +18,7 @@ from kassi_app.errors import INTERRUPTED, Interrupted, KassiError
 from kassi_app.events import LogEvent, Variant
 from kassi_app.home import kassi_home, private_dir
 from kassi_app.target import RunningTarget
+from kassi_app.target.linecov import LineCoverage
 from kassi_app.telemetry.logparse import LogParser
 from kassi_app.telemetry.port import TelemetryStore
 from kassi_app.telemetry.splunk_open import SplunkSource
@@ -70,6 +71,8 @@ class RunResources:
         ``telemetry = splunk``) the service's own access log in Splunk."""
         self.sides: list[Side] = []
         self.stack = ExitStack()
+        self.linecov: LineCoverage | None = None
+        """The head target's changed-lines measurement (``[load] line_coverage``), until it is read."""
         self._logs_stored = 0
 
     def flush_logs(self, logs: list[LogEvent]) -> None:
