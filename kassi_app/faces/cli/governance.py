@@ -14,10 +14,17 @@ from rich.table import Table
 
 from kassi_app.errors import BadInput
 from kassi_app.faces.mcp.workflow_ref import DEFAULT_WORKFLOW, load_factory
-from kassi_app.ledger.chain import read_seal
+from kassi_app.ledger.chain import SEAL_FILE, read_seal
 from kassi_app.ledger.seal import seal_key
 from kassi_app.ledger.verify import verify_ledger
-from kassi_app.workflow.runs import list_runs, read_entries, read_run_json, record_problems, resolve_run
+from kassi_app.workflow.runs import (
+    list_runs,
+    read_entries,
+    read_run_json,
+    record_problems,
+    resolve_run,
+    seal_problems,
+)
 
 TEXT_PROBLEM_LIMIT = 50
 runs_app = typer.Typer(help="List and inspect governed runs.", no_args_is_help=True)
@@ -71,7 +78,7 @@ def runs_ls(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
             r.run_id,
             _when(r.started),
             str(r.entries),
-            "yes" if r.sealed else "no",
+            "no" if not r.sealed else "yes" if r.intact else "BROKEN (kassi verify)",
             r.last_action or "-",
             r.verdict or "-",
         )
@@ -83,14 +90,16 @@ def runs_show(
     run: str = typer.Argument(..., help="A run id, run folder, or ledger file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Show a run: run.json, the seal and every ledger entry."""
+    """Show a run: run.json, the seal and every ledger entry. A sealed run is shown only when its chain,
+    seal and sealed files verify with the seal key here: an edited run is refused (exit 2)."""
     ref = resolve_run(run)
-    seal_path = ref.ledger.with_name("seal.json")
-    try:
-        seal: dict[str, Any] | None = asdict(read_seal(seal_path)) if seal_path.exists() else None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BadInput(f"run {ref.run_id}: its seal ({seal_path}) is broken ({type(exc).__name__}): "
-                       f"check it with `kassi verify {ref.run_id}`") from None
+    seal_path = ref.ledger.with_name(SEAL_FILE)
+    problems = seal_problems(ref.ledger, ref.run_id, seal_key(create=False))
+    if problems:
+        more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+        raise BadInput(f"run {ref.run_id} does not verify, not shown: [{problems[0].kind}] {problems[0].message}"
+                       f"{more} (see `kassi verify {ref.run_id}`)")
+    seal: dict[str, Any] | None = asdict(read_seal(seal_path)) if seal_path.exists() else None
     entries = read_entries(ref.ledger)
     if as_json:
         out = {"run_id": ref.run_id, "run": read_run_json(ref.folder), "seal": seal, "entries": entries}
