@@ -140,13 +140,22 @@ def serve(
     ] = Transport.stdio,
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port for --transport http."),
     workflow: str = typer.Option(DEFAULT_WORKFLOW, "--workflow", help="module:function opening a governed run."),
+    allow_repo: Annotated[list[str] | None, typer.Option(
+        "--allow-repo", help="A repo (or a folder of repos) the client may run; repeat for more. None: no A/B run.",
+    )] = None,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="A non-loopback host the client's load and specs may go to; repeat for more.",
+    )] = None,
 ) -> None:
-    """Serve a governed run over MCP: one tool, `step`; resources kassi://run/state and kassi://run/ledger."""
+    """Serve a governed run over MCP: one tool, `step`; resources kassi://run/state and kassi://run/ledger.
+    The repos and hosts a client may name are the ones given here, never the client's own."""
+    from kassi_app.faces.mcp.allow import ServeAllowList
     from kassi_app.faces.mcp.server import serve as serve_mcp  # the MCP stack is slow to import
     from kassi_app.target import cleanup
 
+    allow = ServeAllowList.from_flags(allow_repo or (), allow_host or ())
     cleanup.install()  # the run's services start on worker threads: hook SIGTERM here, on the main one
-    serve_mcp(load_factory(workflow), transport.value, port)
+    serve_mcp(load_factory(workflow), transport.value, port, allow)
 
 
 
