@@ -127,6 +127,16 @@ def seal_problems(ledger: Path, run_id: str, key: bytes | None) -> list[Problem]
     return verify_ledger(ledger, key, run_id) + record_problems(ledger)
 
 
+def require_intact(ref: RunRef) -> None:
+    """BadInput (one line, the first problem) unless the run is unsealed or verifies with the seal key
+    here: what kassi shows of a sealed run (``runs show``, ``report``) is what was sealed."""
+    problems = seal_problems(ref.ledger, ref.run_id, seal_key(create=False))
+    if problems:
+        more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+        raise BadInput(f"run {ref.run_id} does not verify, not shown: [{problems[0].kind}] {problems[0].message}"
+                       f"{more} (see `kassi verify {ref.run_id}`)")
+
+
 def summarize_run(folder: Path, key: bytes | None = None) -> RunSummary:
     ledger = folder / LEDGER_FILE
     first, last, count = b"", b"", 0

@@ -1,6 +1,6 @@
-"""`kassi runs show` and `kassi runs ls` trust a sealed run only when it verifies with the seal key:
-an edited ledger entry, a forged seal or an edited run.json is refused (exit 2, one line) and marked
-in the list, its verdict not shown. A real run through the real CLI, tampered on disk."""
+"""`kassi runs show`, `kassi report` and `kassi runs ls` trust a sealed run only when it verifies with
+the seal key: an edited ledger entry, a forged seal or an edited run.json is refused (exit 2, one
+line) and marked in the list, its verdict not shown. A real run through the real CLI, tampered on disk."""
 
 from __future__ import annotations
 
@@ -86,7 +86,8 @@ def test_a_run_that_does_not_verify_is_refused_and_marked(home: Kassi, case: str
     tamper, kind = TAMPERING[case]
     (run_dir,) = (home.home / "runs").iterdir()
     tamper(run_dir)
-    for args in (("runs", "show", run_dir.name), ("runs", "show", str(run_dir), "--json")):
+    for args in (("runs", "show", run_dir.name), ("runs", "show", str(run_dir), "--json"),
+                 ("report", run_dir.name, "--format", "json")):
         out = home(*args, timeout=60)
         assert out.returncode == 2, (args, out.returncode, out.stdout, out.stderr)
         assert "Traceback" not in out.stderr and out.stdout == ""

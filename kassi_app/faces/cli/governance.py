@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kassi_app.errors import BadInput
 from kassi_app.faces.mcp.workflow_ref import DEFAULT_WORKFLOW, load_factory
 from kassi_app.ledger.chain import SEAL_FILE, read_seal
 from kassi_app.ledger.seal import seal_key
@@ -22,8 +21,8 @@ from kassi_app.workflow.runs import (
     read_entries,
     read_run_json,
     record_problems,
+    require_intact,
     resolve_run,
-    seal_problems,
 )
 
 TEXT_PROBLEM_LIMIT = 50
@@ -94,11 +93,7 @@ def runs_show(
     seal and sealed files verify with the seal key here: an edited run is refused (exit 2)."""
     ref = resolve_run(run)
     seal_path = ref.ledger.with_name(SEAL_FILE)
-    problems = seal_problems(ref.ledger, ref.run_id, seal_key(create=False))
-    if problems:
-        more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
-        raise BadInput(f"run {ref.run_id} does not verify, not shown: [{problems[0].kind}] {problems[0].message}"
-                       f"{more} (see `kassi verify {ref.run_id}`)")
+    require_intact(ref)
     seal: dict[str, Any] | None = asdict(read_seal(seal_path)) if seal_path.exists() else None
     entries = read_entries(ref.ledger)
     if as_json:
