@@ -21,6 +21,8 @@ from kassi_app.judge.settings import JudgeSettings, Slo
 
 Mode = Literal["ab", "live"]
 TelemetrySource = Literal["proxy", "splunk"]
+SPLUNK_TRAFFIC = "splunk"
+"""``traffic`` naming the service's own access events in Splunk (a live run's Splunk telemetry)."""
 M = TypeVar("M", bound=BaseModel)
 MAX_SEGMENTS = 16
 MAX_EXTENSIONS = 5
@@ -49,6 +51,9 @@ class LoadSettings(BaseModel):
     )
     changed_share: float = Field(
         0.6, ge=0, le=1, description="share of requests sent to the changed endpoints; the rest is background"
+    )
+    line_coverage: bool = Field(
+        False, description="A/B, Python targets: one extra warm-up block at head records which changed lines ran"
     )
 
 
@@ -100,6 +105,7 @@ class LoadOverrides(BaseModel):
     high_duration_s: float | None = None
     rounds: int | None = None
     changed_share: float | None = None
+    line_coverage: bool | None = None
 
 
 class RunRequest(BaseModel):
@@ -135,7 +141,8 @@ class RunRequest(BaseModel):
         600.0, description="A/B with fix: seconds the fix's experiments (localisation, bisection) may take"
     )
     traffic: str | None = Field(
-        None, description="a HAR or access-log file: replay its requests of the changed routes (secrets dropped)"
+        None, description="a HAR or access-log file, or 'splunk' (live runs with Splunk telemetry: the service's "
+                          "recent access events): replay its requests of the changed routes (secrets dropped)"
     )
 
     @property

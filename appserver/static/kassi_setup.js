@@ -36,6 +36,13 @@
       ['hec_ca_file', 'CA file', 'text', 'PEM of the CA that signed the HEC certificate'],
       ['hec_token', 'HEC token', 'secret', ''],
     ] },
+    { section: "A service's access log in Splunk (telemetry=splunk, optional)", stanza: 'telemetry_splunk', fields: [
+      ['index', 'Index', 'text', "Empty: | kassi url=... telemetry=splunk is refused"],
+      ['sourcetype', 'Sourcetype', 'text', 'Empty: any'],
+      ['dest', 'Host (dest)', 'text', 'Only events whose dest equals this; empty: any'],
+      ['duration_field', 'Duration field', 'text', 'Empty: response_time (CIM Web)'],
+      ['duration_unit', 'Duration unit', ['ms', 's', 'us'], ''],
+    ] },
   ];
   var WATCH_FORM = [
     ['name', 'Name', 'text', 'Letters, digits, _ and -'],
@@ -286,10 +293,16 @@
       });
     }
 
-    // App settings: [settings] and the two app secrets, saved together with "Save and finish".
+    // App settings: [settings], [telemetry_splunk] and the two app secrets, saved together with "Save
+    // and finish", which also points the overview's forecast at MLTK when it is installed.
     var settingsForm = h('form', { 'class': 'kassi-form kassi-settings', id: 'kassi-settings-form', novalidate: true });
     var settingSpecs = [];
+    /** kassi.conf stanza -> the plain (non-secret) fields the form writes there. */
+    var stanzaSpecs = {};
     SETTINGS.forEach(function (group) {
+      var stanza = group.stanza || 'settings';
+      stanzaSpecs[stanza] = (stanzaSpecs[stanza] || []).concat(
+        group.fields.filter(function (spec) { return spec[2] !== 'secret'; }));
       settingsForm.appendChild(h('fieldset', {}, [h('legend', {}, [group.section])].concat(
         group.fields.map(function (spec) {
           var row = field('kassi-setting', spec, spec[2] === 'secret');
@@ -300,7 +313,6 @@
         }))));
       settingSpecs = settingSpecs.concat(group.fields);
     });
-    var plainSpecs = settingSpecs.filter(function (spec) { return spec[2] !== 'secret'; });
     settingsForm.appendChild(h('div', { 'class': 'kassi-actions' }, [
       h('button', { type: 'submit', 'class': 'btn btn-primary', id: 'kassi-finish' }, ['Save settings and finish setup'])]));
     settingsForm.onsubmit = function (event) {
@@ -311,17 +323,25 @@
         say('error', problems.join(' '));
         return;
       }
-      var settings = {};
-      plainSpecs.forEach(function (spec) { settings[spec[0]] = fields[spec[0]]; });
+      var of = function (stanza) {
+        var out = {};
+        stanzaSpecs[stanza].forEach(function (spec) { out[spec[0]] = fields[spec[0]]; });
+        return out;
+      };
       var secrets = SECRETS.filter(function (name) { return fields[name]; });
-      client.writeSettings(settings).then(function () {
+      client.writeSettings(of('settings')).then(function () {
+        return client.writeTelemetry(of('telemetry_splunk'));
+      }).then(function () {
         return secrets.reduce(function (chain, name) {
           return chain.then(function () { return client.storeSecret(name, fields[name]); });
         }, Promise.resolve());
       }).then(function () {
-        return client.markConfigured();
-      }).then(function () {
-        say('ok', 'Saved. kassi is configured.');
+        return client.useForecast();
+      }).then(function (forecast) {
+        return client.markConfigured().then(function () { return forecast; });
+      }).then(function (forecast) {
+        say('ok', 'Saved. kassi is configured. p95 forecast: ' + (forecast === 'mltk'
+          ? "MLTK's StateSpaceForecast." : "Splunk's predict (install the Machine Learning Toolkit for StateSpaceForecast)."));
         return refresh(true);
       }).catch(failed('Saving the settings'));
     };
@@ -348,7 +368,8 @@
         var conf = got[1];
         renderRepos(lib.reposOf(conf));
         if (withSettings) {
-          fill(settingsForm, settingSpecs, conf.settings || {});
+          fill(settingsForm, settingSpecs, conf.settings || {}); // also empties the secret fields
+          fill(settingsForm, stanzaSpecs.telemetry_splunk, conf.telemetry_splunk || {});
         }
         known = { watches: got[0], repos: lib.reposOf(conf), secrets: got[2] };
         SECRETS.forEach(function (name) {

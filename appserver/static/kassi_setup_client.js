@@ -28,6 +28,12 @@
   var WATCH_INPUT = 'kassi_watch';
   /** The kassi_watch arguments the page edits (README/inputs.conf.spec of the input). */
   var WATCH_FIELDS = ['repo', 'branch', 'interval', 'mode', 'duration', 'fix'];
+  /** kassi.conf [telemetry_splunk] keys the page edits (README/kassi.conf.spec; the rest keep defaults). */
+  var TELEMETRY_FIELDS = ['index', 'sourcetype', 'dest', 'duration_field', 'duration_unit'];
+  var TELEMETRY_STANZA = 'telemetry_splunk';
+  /** The Machine Learning Toolkit's app id, and the overview's forecast macro (default/macros.conf). */
+  var MLTK_APP = 'Splunk_ML_Toolkit';
+  var FORECAST_MACRO = 'kassi_p95_forecast';
   /** Input and repo names: they end up in stanza names and REST paths. */
   var NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
   /** Keys splunkd adds to an entity's content that are not settings. */
@@ -139,8 +145,8 @@
   var BACKENDS = ['none', 'ollama', 'openai', 'anthropic'];
 
   /**
-   * What is wrong with [settings] values (strings, as a form gives them), as sentences; [] when
-   * nothing. The same rules as README/kassi.conf.spec and kassi_app/faces/splunk/app_settings.py.
+   * What is wrong with [settings] and [telemetry_splunk] values (strings, as a form gives them), as
+   * sentences; [] when nothing. The same rules as README/kassi.conf.spec and kassi_app/faces/splunk/app_settings.py.
    */
   function validateSettings(fields) {
     var problems = [];
@@ -162,6 +168,18 @@
     });
     if (given('model_backend') && BACKENDS.indexOf(fields.model_backend) < 0) {
       problems.push('model_backend must be one of ' + BACKENDS.join(', ') + '.');
+    }
+    // [telemetry_splunk]: names Splunk takes unquoted, so none can carry SPL (telemetry/splunk_settings.py).
+    var names = { index: /^[a-z0-9_][a-z0-9_-]*$/, sourcetype: /^[A-Za-z0-9_][A-Za-z0-9_.:\/-]*$/,
+      duration_field: /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/ };
+    Object.keys(names).forEach(function (key) {
+      if (given(key) && !names[key].test(fields[key])) {
+        problems.push(key + ' "' + fields[key] + '" may hold only letters, digits and _ - ' +
+          (key === 'index' ? '(lower case)' : key === 'sourcetype' ? '. : /' : '. :') + '.');
+      }
+    });
+    if (given('duration_unit') && ['ms', 's', 'us'].indexOf(fields.duration_unit) < 0) {
+      problems.push('duration_unit must be one of ms, s, us.');
     }
     String(fields.allowed_hosts || '').split(',').forEach(function (host) {
       if (host.trim() && !/^[A-Za-z0-9._:\[\]-]+$/.test(host.trim())) {
@@ -340,6 +358,33 @@
         return request('DELETE', 'storage/passwords/' + encodeURIComponent(passwordEntity(name)));
       },
 
+      /** [telemetry_splunk]: where | kassi url=... telemetry=splunk finds the service's access log. */
+      writeTelemetry: function (fields) {
+        return writeStanza(TELEMETRY_STANZA, pick(fields, TELEMETRY_FIELDS));
+      },
+
+      /**
+       * Point the overview's forecast macro at MLTK's StateSpaceForecast when the Machine Learning
+       * Toolkit is installed and enabled (apps/local/Splunk_ML_Toolkit), else at the plain trend
+       * (Splunk's predict): configs/conf-macros writes local/macros.conf. Resolves to 'mltk' or 'trend'.
+       */
+      useForecast: function () {
+        return request('GET', 'apps/local/' + MLTK_APP).then(function (data) {
+          var app = entries(data)[0];
+          return Boolean(app) && !isTrue((app.content || {}).disabled);
+        }, function (error) {
+          if (error instanceof SplunkdError && error.status === 404) {
+            return false; // not installed
+          }
+          throw error;
+        }).then(function (mltk) {
+          var kind = mltk ? 'mltk' : 'trend';
+          var body = new URLSearchParams({ definition: '`' + FORECAST_MACRO + '_' + kind + '($endpoint$)`' });
+          return request('POST', 'configs/conf-macros/' + encodeURIComponent(FORECAST_MACRO + '(1)'), { body: body })
+            .then(function () { return kind; });
+        });
+      },
+
       /** Mark the app configured, so Splunk Web stops sending users to the setup page. */
       markConfigured: function () {
         return request('POST', 'apps/local/' + APP, { body: new URLSearchParams({ configured: 'true' }) });
@@ -365,6 +410,7 @@
     baseUrlFromPagePath: baseUrlFromPagePath,
     SplunkdError: SplunkdError,
     WATCH_FIELDS: WATCH_FIELDS,
+    TELEMETRY_FIELDS: TELEMETRY_FIELDS,
     REALM: REALM,
   };
 });

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kassi_app.endpoint import Endpoint
+
+if TYPE_CHECKING:
+    from kassi_app.judge.baseline import P95History
 
 VerdictClass = Literal["REGRESSION", "DEGRADING", "THROTTLED", "HEALTHY", "INCONCLUSIVE"]
 Source = Literal["proxy", "k6", "target log", "store query"]
@@ -75,6 +78,8 @@ class RouteVerdict:
     decides: bool = True
     """False for a route reported beside the verdict but not deciding it: a live route the user did
     not ask about ("also seen"), or an untouched route whose slowdown the changed load mix explains."""
+    history: P95History | None = None
+    """Live runs: this run's p95 beside the route's past runs (advisory, ``judge.baseline``)."""
 
     @property
     def collateral(self) -> bool:
@@ -93,6 +98,7 @@ class RouteVerdict:
             "effects": {k: list(v) if isinstance(v, tuple) else v for k, v in self.effects.items()},
             "p_values": {k: {"raw": raw, "adjusted": adj} for k, (raw, adj) in self.p_values.items()},
             "signals": [{"name": s.name, "detail": s.detail} for s in self.signals],
+            **({"history": self.history.to_dict()} if self.history else {}),
         }
 
 

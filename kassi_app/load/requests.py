@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from kassi_app.change.shapes import RequestShape
 from kassi_app.endpoint import Endpoint
-from kassi_app.load.samples import JsonValue, SchemaResolver
+from kassi_app.load.samples import SPREAD, JsonValue, SchemaResolver
 from kassi_app.load.traffic import Recorded, spread
 
 _PARAM = re.compile(r"\{([^}/]+)\}")
@@ -32,6 +32,8 @@ class PathParam:
     collection: str | None
     """Route template to GET for real values (earlier parameters filled in), or None."""
     fallback: JsonValue
+    fallbacks: tuple[JsonValue, ...] = ()
+    """Values to try when the collection gives none (a GET keeps those that answer 2xx at base)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class RequestSpec:
     """Fetch the form page first and send its CSRF token (a Django form view)."""
     replay: tuple[Recorded, ...] = ()
     """Recorded requests to send instead of the built one, in turn (``--traffic``)."""
+    query_values: dict[str, tuple[JsonValue, ...]] = field(default_factory=dict)
+    """Query parameters whose value is spread over their range (a page, a size): cycled per request."""
 
     def to_json(self) -> dict[str, JsonValue]:
         """The shape the k6 runtime reads (see runtime.js)."""
@@ -59,9 +63,10 @@ class RequestSpec:
             "method": self.endpoint.method,
             "route": self.endpoint.route,
             "group": self.group,
-            "params": [{"name": p.name, "collection": p.collection, "fallback": p.fallback}
-                       for p in self.path_params],
+            "params": [{"name": p.name, "collection": p.collection, "fallback": p.fallback,
+                        "fallbacks": list(p.fallbacks or (p.fallback,))} for p in self.path_params],
             "query": self.query,
+            "queryValues": {name: list(values) for name, values in self.query_values.items()},
             "headers": self.headers,
             "body": self.body,
             "contentType": self.content_type,
@@ -114,8 +119,12 @@ class SpecIndex:
             first, _ = self.resolver.deref(next(iter(examples.values())))
             if isinstance(first, dict) and "value" in first:
                 return first["value"]
-        schema = param.get("schema") or {k: v for k, v in param.items() if k in ("type", "format", "enum")}
-        return self.resolver.example(schema, seq=False)
+        return self.resolver.example(_param_schema(param), seq=False)
+
+    def param_values(self, param: dict[str, Any]) -> list[JsonValue]:
+        """The parameter's typical value first, then others its schema allows, spread over its range."""
+        values = [self.param_value(param), *self.resolver.spread(_param_schema(param))]
+        return [v for i, v in enumerate(values) if _json(v) not in {_json(w) for w in values[:i]}][:SPREAD]
 
     def body(self, op: dict[str, Any], params: list[dict[str, Any]]) -> tuple[str | None, str | None]:
         """``(json text, content type)`` of the request body, or ``(None, None)`` if it takes none."""
@@ -174,23 +183,27 @@ def build_request(index: SpecIndex, endpoint: Endpoint, group: str, weight: floa
         name = match.group(1)
         prefix = endpoint.route[: match.start()].rstrip("/")
         spec_param = by_name.get(spec_names[position]) if position < len(spec_names) else None
-        fallback = index.param_value(spec_param) if spec_param else 1
+        fallbacks = index.param_values(spec_param) if spec_param else [1]
         if shape is not None and name in shape.path:
-            fallback = index.resolver.example(shape.path[name], seq=False)
-        path_params.append(PathParam(name, collection_for(prefix, index, declared), fallback))
+            fallbacks = index.resolver.spread(shape.path[name])
+        # Only a GET has its ids checked at base before the load (runtime.js `answering`): elsewhere a
+        # spread of guessed ids would be a stream of 404s, so the typical one alone is sent.
+        kept = tuple(fallbacks) if endpoint.method == "GET" else tuple(fallbacks[:1])
+        path_params.append(PathParam(name, collection_for(prefix, index, declared), kept[0], kept))
     # Required query parameters, and optional ones the spec gives an example for: an example is the
     # spec author saying what a typical request sends (a search without its `q` is not typical).
-    query = {str(p["name"]): index.param_value(p) for p in params
-             if p.get("in") == "query" and (p.get("required") or _has_example(p))}
+    spread_query = {str(p["name"]): index.param_values(p) for p in params
+                    if p.get("in") == "query" and (p.get("required") or _has_example(p))}
     headers = {str(p["name"]): str(index.param_value(p)) for p in params
                if p.get("in") == "header" and p.get("required")}
     body, content_type = index.body(op, params)
     body_known = body is not None or bool(op)
     if shape is not None:
-        query.update({name: index.resolver.example(schema, seq=False) for name, schema in shape.query.items()})
-        if shape.body is not None and endpoint.method in _BODY_METHODS:
-            body, content_type = _encode(index.resolver.example(shape.body), shape.encoding)
-            body_known = True
+        spread_query.update({name: index.resolver.spread(schema) for name, schema in shape.query.items()})
+    query = {name: values[0] for name, values in spread_query.items()}
+    if shape is not None and shape.body is not None and endpoint.method in _BODY_METHODS:
+        body, content_type = _encode(index.resolver.example(shape.body), shape.encoding)
+        body_known = True
     if body is None and endpoint.method in _BODY_METHODS and not op:
         body, content_type = "{}", "application/json"  # nothing known: an empty JSON object beats no body
     replay = tuple(r.filled(body, content_type) for r in spread(recorded))
@@ -198,7 +211,8 @@ def build_request(index: SpecIndex, endpoint: Endpoint, group: str, weight: floa
                        body_known or endpoint.method not in _BODY_METHODS or (
                            bool(replay) and all(r.body is not None for r in replay)),
                        shape.source if shape is not None else ("spec" if op else None),
-                       shape is not None and shape.csrf, replay)
+                       shape is not None and shape.csrf, replay,
+                       {name: tuple(values) for name, values in spread_query.items() if len(values) > 1})
 
 
 def _encode(value: JsonValue, encoding: str | None) -> tuple[str, str]:
@@ -207,6 +221,15 @@ def _encode(value: JsonValue, encoding: str | None) -> tuple[str, str]:
     flat = {k: (json.dumps(v) if isinstance(v, dict) else ("on" if v is True else v)) for k, v in value.items()
             if v is not None and v is not False}
     return urlencode(flat, doseq=True), "application/x-www-form-urlencoded"
+
+
+def _param_schema(param: dict[str, Any]) -> dict[str, Any]:
+    schema = param.get("schema") or {k: v for k, v in param.items() if k in ("type", "format", "enum")}
+    return schema if isinstance(schema, dict) else {}
+
+
+def _json(value: JsonValue) -> str:
+    return json.dumps(value, sort_keys=True)
 
 
 def _has_example(param: dict[str, Any]) -> bool:

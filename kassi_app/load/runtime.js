@@ -68,6 +68,19 @@ function query(params) {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
+// The query of the k-th request of an endpoint: each spread parameter (a page, a size) cycles
+// through its values, read as the digits of k in mixed radix, so every combination comes in turn.
+function queryAt(req, k) {
+  const out = Object.assign({}, req.query);
+  let rest = k;
+  Object.keys(req.queryValues).forEach((name) => {
+    const values = req.queryValues[name];
+    out[name] = values[rest % values.length];
+    rest = Math.floor(rest / values.length);
+  });
+  return out;
+}
+
 function headersFor(req, stage) {
   const headers = Object.assign({}, req.headers, {
     'X-Kassi-Route': req.route,
@@ -150,7 +163,7 @@ function combos(cache, req, depth, names, values) {
   if (depth === req.params.length) return [values.slice()];
   const param = req.params[depth];
   let candidates = param.collection ? fetchValues(cache, req, param, names, values) : [];
-  if (candidates.length === 0) candidates = [param.fallback];
+  if (candidates.length === 0) candidates = param.fallbacks;
   const out = [];
   for (const value of candidates) {
     if (out.length >= MAX_COMBOS) break;
@@ -212,7 +225,8 @@ export default function (data) {
   // Recorded traffic (--traffic): its requests in turn, as recorded (secrets already dropped).
   const recorded = req.replay.length ? req.replay[picks[index] % req.replay.length] : null;
   const url = recorded ? recordedUrl(recorded.url)
-    : urlFor(fill(req.route, req.params.map((p) => p.name), values), query(req.query));
+    : urlFor(fill(req.route, req.params.map((p) => p.name), values),
+      query(queryAt(req, Math.floor(picks[index] / choices.length))));
   sequence += 1;
   const template = recorded ? recorded.body : req.body;
   let body = template === null ? null : template.split(PLAN.seqToken).join(`${RUN_TAG}${sequence}`);

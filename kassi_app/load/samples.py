@@ -8,6 +8,7 @@ previous one and turn the load into a stream of 409s.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 JsonValue = Any
@@ -15,6 +16,9 @@ JsonValue = Any
 
 SEQ_TOKEN = "__KASSI_SEQ__"
 MAX_DEPTH = 4
+SPREAD = 5
+"""Values per parameter whose cost may depend on its value (a page, a size, an enum): the load
+cycles through them instead of testing one point."""
 _FORMAT_VALUES: dict[str, JsonValue] = {
     "date-time": "2024-01-15T10:30:00Z",
     "date": "2024-01-15",
@@ -56,6 +60,33 @@ class SchemaResolver:
     def example(self, schema: JsonValue, *, seq: bool = True) -> JsonValue:
         """A value that satisfies ``schema`` (required fields, typical optional ones, formats, enums)."""
         return self._example(schema, frozenset(), 0, seq)
+
+    def spread(self, schema: JsonValue) -> list[JsonValue]:
+        """Up to ``SPREAD`` distinct values ``schema`` allows, the typical one first: its examples and
+        enum values, booleans both ways, numbers spread evenly over their bounds (both ends included;
+        no upper bound: up to four times the typical value). Deterministic: no randomness, so two runs
+        of the same change load the same values."""
+        schema, _ = self.deref(schema)
+        first = self.example(schema, seq=False)
+        values: list[JsonValue] = [first]
+        if isinstance(schema, dict):
+            for key in ("examples", "enum"):
+                if isinstance(schema.get(key), list):
+                    values += [v for v in schema[key] if v is not None]
+            kind = _schema_type(schema)
+            fixed = "enum" in schema or "const" in schema
+            if kind == "boolean" and not fixed:
+                values += [True, False]
+            elif kind in ("integer", "number") and not fixed and isinstance(first, int | float):
+                values += _numbers(kind, schema, first)
+        out: list[JsonValue] = []
+        seen: set[str] = set()
+        for value in values:  # JSON text tells 1 from true, which == does not
+            key = json.dumps(value, sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                out.append(value)
+        return out[:SPREAD]
 
     def _example(self, schema: JsonValue, seen: frozenset[str], depth: int, seq: bool) -> JsonValue:
         schema, seen = self.deref(schema, seen)
@@ -153,6 +184,23 @@ def _scalar(kind: str, schema: dict[str, JsonValue], seq: bool) -> JsonValue:
     if kind == "null":
         return None
     return _string(schema, seq)
+
+
+def _numbers(kind: str, schema: dict[str, JsonValue], typical: float) -> list[JsonValue]:
+    """Both ends of the schema's range and evenly spaced points between (``SPREAD`` - 1 in all)."""
+    step = 1 if kind == "integer" else 0.001
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if not isinstance(low, int | float) and isinstance(schema.get("exclusiveMinimum"), int | float):
+        low = schema["exclusiveMinimum"] + step
+    if not isinstance(high, int | float) and isinstance(schema.get("exclusiveMaximum"), int | float):
+        high = schema["exclusiveMaximum"] - step
+    low = low if isinstance(low, int | float) else min(typical, 1)
+    high = high if isinstance(high, int | float) else max(low + SPREAD - 2, 4 * typical)
+    if high < low:
+        return []
+    count = SPREAD - 1
+    points = [low + (high - low) * i / (count - 1) for i in range(count)]
+    return [round(p) if kind == "integer" else round(p, 3) for p in points]
 
 
 def _string(schema: dict[str, JsonValue], seq: bool) -> str:

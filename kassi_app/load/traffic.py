@@ -77,6 +77,12 @@ def _clean_target(url: str) -> str:
     return (parts.path or "/") + (f"?{urlencode(query)}" if query else "")
 
 
+def recorded_request(method: str, url: str) -> Recorded:
+    """A request known by its method and URL only (an access log, Splunk's access events), its
+    credential query parameters dropped."""
+    return Recorded(method.upper(), _clean_target(url))
+
+
 def _clean_body(text: str | None, mime: str | None) -> tuple[str | None, str | None, tuple[str, ...]]:
     """The body without its credential fields (JSON objects and forms); other bodies as recorded."""
     if not text:
@@ -115,7 +121,7 @@ def _from_log(lines: Iterable[str]) -> list[Recorded]:
     for line in lines:
         match = _LOG_LINE.match(line)
         if match:
-            out.append(Recorded(match.group(1), _clean_target(match.group(2))))
+            out.append(recorded_request(match.group(1), match.group(2)))
     return out
 
 

@@ -157,6 +157,7 @@ def _run_event(run_dir: Path, record: Mapping[str, Any], ledger: Sequence[Mappin
         "failure": record.get("failure"),
         "wall_s": round(sum((record.get("timings_s") or {}).values()), 3),
         "routes": [_route(r, record) for r in routes],
+        "telemetry": _p95s(record),
         "evidence": verdict.get("evidence") or [],
         "remedy": _remedy(record.get("remedy")),
         "ledger_head": ledger[-1]["hash"] if ledger else None,
@@ -184,6 +185,17 @@ def _route(route: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any
         "reason": route.get("reason"), "change": route.get("change"), "collateral": route.get("collateral"),
         "p95_base_ms": effects.get("p95_base_ms"), "p95_head_ms": effects.get("p95_head_ms"),
         "gap_p95_ms": (tested.get(endpoint) or {}).get("gap_p95_ms"),
+    }
+
+
+def _p95s(record: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """variant -> route -> {p95_ms}: the server-side p95 of each route, which a later live run reads
+    as its history (``telemetry.history.RouteP95HistoryQuery``, the same keys as the run record)."""
+    telemetry = record.get("telemetry") or {}
+    return {
+        variant: {route: {"p95_ms": stats["p95_ms"]} for route, stats in routes.items()
+                  if isinstance(stats, Mapping) and isinstance(stats.get("p95_ms"), (int, float))}
+        for variant, routes in telemetry.items() if isinstance(routes, Mapping)
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +50,10 @@ class RunningTarget:
 
 
 @contextmanager
-def start_target(spec: TargetSpec, workdir: Path, on_line: OnLine) -> Iterator[RunningTarget]:
-    """Start every process of ``spec`` in ``workdir``, wait until each is healthy, stop all on exit."""
+def start_target(spec: TargetSpec, workdir: Path, on_line: OnLine,
+                 main_env: Callable[[Mapping[str, str]], Mapping[str, str]] | None = None) -> Iterator[RunningTarget]:
+    """Start every process of ``spec`` in ``workdir``, wait until each is healthy, stop all on exit.
+    ``main_env`` maps the main process's environment to what kassi adds to it (line coverage)."""
     ports = {proc.name: free_port() for proc in (*spec.processes, spec.target)}
     shared = {"python": sys.executable, "workdir": str(workdir),
               **{f"{name}_port": str(port) for name, port in ports.items() if name != MAIN}}
@@ -59,7 +61,8 @@ def start_target(spec: TargetSpec, workdir: Path, on_line: OnLine) -> Iterator[R
         started: dict[str, ManagedProcess] = {}
         for proc_spec in (*spec.processes, spec.target):
             values = {**shared, "port": str(ports[proc_spec.name])}
-            proc = _launch(proc_spec, workdir, values, ports[proc_spec.name], on_line)
+            proc = _launch(proc_spec, workdir, values, ports[proc_spec.name], on_line,
+                           main_env if proc_spec is spec.target else None)
             token = cleanup.register(proc.stop)
             stack.callback(cleanup.unregister, token)
             stack.callback(proc.stop)
@@ -69,8 +72,10 @@ def start_target(spec: TargetSpec, workdir: Path, on_line: OnLine) -> Iterator[R
 
 
 def _launch(proc_spec: ProcessSpec, workdir: Path, values: Mapping[str, str], port: int,
-            on_line: OnLine) -> ManagedProcess:
+            on_line: OnLine, extra: Callable[[Mapping[str, str]], Mapping[str, str]] | None = None) -> ManagedProcess:
     env = target_env(proc_spec.pass_env, {key: substitute(value, values) for key, value in proc_spec.env.items()})
+    if extra is not None:
+        env.update(extra(env))
     argv = [substitute(arg, values) for arg in proc_spec.start]
     return ManagedProcess(proc_spec.name, argv, workdir, env, port, on_line)
 

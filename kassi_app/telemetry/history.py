@@ -32,18 +32,23 @@ class P95Point:
 
 @dataclass(frozen=True)
 class RouteP95HistoryQuery:
-    """This route's p95 (ms) at ``variant`` over the last ``runs`` recorded runs, newest first."""
+    """This route's p95 (ms) at ``variant`` over the last ``runs`` recorded runs, newest first.
+    ``target``: only runs against this base URL (a live run's ``--url``: the record's
+    ``request.url``, the ``repo`` of its ``kassi:run`` event), so two services that share a route
+    template do not share a history."""
 
     route: str
     variant: Variant = "live"
     runs: int = 20
+    target: str | None = None
 
     def to_sql(self) -> tuple[str, tuple[SqlParam, ...]]:
+        target = " AND json_extract(r.record, '$.request.url') = ?" if self.target is not None else ""
         return (
             "SELECT r.run_id, r.created, json_extract(e.value, '$.p95_ms') AS p95 "
             "FROM runs r, json_each(r.record, '$.telemetry') v, json_each(v.value) e "
-            "WHERE v.key = ? AND e.key = ? AND p95 IS NOT NULL ORDER BY r.created DESC, r.run_id LIMIT ?",
-            (self.variant, self.route, int(self.runs)),
+            f"WHERE v.key = ? AND e.key = ? AND p95 IS NOT NULL{target} ORDER BY r.created DESC, r.run_id LIMIT ?",
+            (self.variant, self.route, *((self.target,) if self.target is not None else ()), int(self.runs)),
         )
 
     def to_spl(self) -> str:
@@ -51,8 +56,11 @@ class RouteP95HistoryQuery:
             "tonumber(json_extract_exact(json_extract_exact(json_extract_exact(json_extract_exact("
             f'_raw, "telemetry"), {spl_quote(self.variant)}), {spl_quote(self.route)}), "p95_ms"))'
         )
+        target = ""
+        if self.target is not None:
+            target = f' | where json_extract_exact(_raw, "repo")={spl_quote(self.target)}'
         return (
-            f"search {RUN_SEARCH} | eval kassi_p95={p95} | where isnotnull(kassi_p95) "
+            f"search {RUN_SEARCH}{target} | eval kassi_p95={p95} | where isnotnull(kassi_p95) "
             f"| sort 0 - _time | head {int(self.runs)} | eval {EPOCH}=_time | table {EPOCH} run_id kassi_p95"
         )
 

@@ -47,6 +47,8 @@ from kassi_app.telemetry.splunk_settings import AccessSource, ErrorSource, Splun
 R = TypeVar("R")
 SplRow = Mapping[str, Any]
 _UNIT_TO_MS = {"ms": 1.0, "s": 1000.0, "us": 0.001}
+RECENT_LIMIT = 5000
+"""Recent requests read for ``--traffic splunk``: the newest ones, enough for the mix and the values."""
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,20 @@ class SplRenderer:
         spl = f"{self.access_pipeline(scope, mine)} | stats count"
         return SplSearch(spl, earliest, latest, lambda rows: _int(rows[0], "count") if rows else 0)
 
+    def recent_requests(self, endpoints: Sequence[tuple[str, str]], earliest: float, latest: float,
+                        limit: int = RECENT_LIMIT) -> SplSearch[tuple[tuple[str, str], ...]]:
+        """The service's most recent requests (at most ``limit``) of ``endpoints`` (method, route
+        template) in [earliest, latest): their method and path, to replay as load (``--traffic
+        splunk``). Only the two fields leave Splunk: no header, no query string, no body."""
+        access = self.settings.access
+        dest = [f"| where {field_ref(access.fields.dest)}={spl_quote(access.dest)}"] if access.dest else []
+        wanted = " OR ".join(f"(http_method={spl_quote(m)} AND route={spl_quote(r)})" for m, r in endpoints)
+        spl = " ".join([
+            self._base(access), *dest, self._normalise(), self._route(), f"| where {wanted}",
+            f"| sort 0 -_time | head {int(limit)} | table http_method uri_path",
+        ])
+        return SplSearch(spl, epoch(earliest), epoch(latest), read_requests)
+
     def _exceptions(
         self, query: TopExceptionsQuery, windows: Sequence[BlockWindow], earliest: str, latest: str
     ) -> SplSearch[tuple[ExceptionCount, ...]]:
@@ -314,6 +330,11 @@ def read_access_events(rows: Sequence[SplRow]) -> tuple[AccessEvent, ...]:
         for r in rows
     ]
     return tuple(sorted(out, key=lambda e: e._time))
+
+
+def read_requests(rows: Sequence[SplRow]) -> tuple[tuple[str, str], ...]:
+    out = ((_text(r, "http_method"), _text(r, "uri_path")) for r in rows)
+    return tuple((m.upper(), p) for m, p in out if m and p)
 
 
 def read_top_exceptions(rows: Sequence[SplRow]) -> tuple[ExceptionCount, ...]:

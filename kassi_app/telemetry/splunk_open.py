@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kassi_app.errors import BadInput
@@ -12,6 +13,16 @@ from kassi_app.telemetry.splunk_store import SplunkStore
 from kassi_app.telemetry.splunk_transport import open_transport
 
 SETTINGS_FILE = "splunk.toml"
+
+
+@dataclass(frozen=True)
+class SplunkSource:
+    """Splunk settings and credential a face hands a run in-process: the search command's come from
+    the app's kassi.conf and the search's session key. Neither travels in the run request (which is
+    recorded and sealed) nor through a file."""
+
+    settings: SplunkSettings
+    session_key: str | None = field(default=None, repr=False)
 
 
 def default_settings_path() -> Path:

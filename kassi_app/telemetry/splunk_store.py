@@ -59,6 +59,11 @@ class SplunkStore:
             raise InfrastructureError(str(exc)) from None
         return self._run(search)
 
+    def recent_requests(self, endpoints: Sequence[tuple[str, str]], window_s: float) -> tuple[tuple[str, str], ...]:
+        """The service's newest requests of ``endpoints`` over the last ``window_s`` seconds: (method, path)."""
+        now = self._clock()
+        return self._run(self.renderer.recent_requests(endpoints, now - window_s, now))
+
     def settle(self, run_id: str) -> int:
         """Wait until Splunk's count of the run's access events stops growing; that count.
 

@@ -25,13 +25,14 @@ from kassi_app.git import resolve_ref, show_file
 from kassi_app.hosts import check_target_url, origin_url
 from kassi_app.inputs import MAX_INPUT_BYTES
 from kassi_app.judge import ChangedLike, Verdict, inconclusive, judge_ab, judge_live
+from kassi_app.judge.baseline import with_history
 from kassi_app.judge.sequential import Look
 from kassi_app.load import K6Result, LoadPlan, LoadProfile, render_script, run_segmented, validate_script
 from kassi_app.load.script import plan_requests
-from kassi_app.load.traffic import read_traffic, replay_for
 from kassi_app.openapi import load_openapi, operations, parse_openapi
 from kassi_app.redact import redact, redact_text
 from kassi_app.target import TargetSpec, checkout, start_target
+from kassi_app.target.linecov import never_ran
 from kassi_app.target.spec import SPEC_FILE, parse_toml
 from kassi_app.telemetry.logparse import LogParser
 from kassi_app.telemetry.port import ExternalTruth
@@ -41,8 +42,11 @@ from kassi_app.telemetry.spl import BlockWindow
 from kassi_app.telemetry.splunk_open import load_settings, open_splunk_store
 from kassi_app.workflow.context import RunContext, Side
 from kassi_app.workflow.evidence import BlockResult, RouteTelemetry, RunEvidence, Telemetry
+from kassi_app.workflow.history import live_histories
+from kassi_app.workflow.linecheck import head_env, warm_up
 from kassi_app.workflow.reach import annotate, reach_dict, reach_of, unbuildable, unbuildable_note
 from kassi_app.workflow.record import build_record, full_analysis
+from kassi_app.workflow.replay import check_traffic, recorded_traffic
 from kassi_app.workflow.runs import apply_retention, sealed_files
 
 K6_MARGIN_S = 60.0
@@ -80,6 +84,7 @@ def begin(ctx: RunContext, request: RunRequest) -> dict[str, Any]:
     ctx.sink.begin(ctx.run_id, redact(request.model_dump(mode="json")))
     if request.telemetry == "splunk" and request.mode != "live":
         raise BadInput("telemetry splunk is for live runs: A/B targets run here, behind kassi's proxy")
+    check_traffic(request)
     if request.mode == "ab":
         repo = request.repo_path
         if repo is None or not repo.is_dir():
@@ -97,7 +102,8 @@ def begin(ctx: RunContext, request: RunRequest) -> dict[str, Any]:
         ev.endpoints = [Endpoint.parse(text) for text in request.endpoints]
         project = ProjectSettings()
         if request.telemetry == "splunk":
-            ev.splunk = load_settings(Path(request.splunk_config).expanduser() if request.splunk_config else None)
+            ev.splunk = ctx.splunk.settings if ctx.splunk else load_settings(
+                Path(request.splunk_config).expanduser() if request.splunk_config else None)
         facts = {"url": request.url, "telemetry": request.telemetry}
     ev.settings = resolve_settings(request, project)
     return {
@@ -133,7 +139,7 @@ def read_change(ctx: RunContext) -> dict[str, Any]:
     if not ev.endpoints and not ev.background:
         raise BadInput("nothing to load: the change touches no endpoint and the service lists none")
     if req.traffic:
-        ev.replay = replay_for(read_traffic(Path(req.traffic)), ev.endpoints)
+        ev.replay = recorded_traffic(req, ev.endpoints, ev.splunk)
     return {
         "changed": [c.to_json() for c in ev.changes.endpoints] + [t.to_json() for t in ev.app_wide],
         "endpoints": [str(e) for e in ev.endpoints],
@@ -185,7 +191,8 @@ def start_targets(ctx: RunContext) -> dict[str, Any]:
         _check_reachable(host, port)
         res.sides = [Side("live", host, port)]
         if ctx.evidence.splunk is not None:
-            res.truth = open_splunk_store(ctx.evidence.splunk, [e.route for e in (*ev.endpoints, *ev.background)])
+            routes = [e.route for e in (*ev.endpoints, *ev.background)]
+            res.truth = open_splunk_store(ctx.evidence.splunk, routes, ctx.splunk.session_key if ctx.splunk else None)
         return {"live": req.url}
     repo = req.repo_path
     assert repo is not None
@@ -196,7 +203,8 @@ def start_targets(ctx: RunContext) -> dict[str, Any]:
         spec = TargetSpec.load(workdir)
         parser = LogParser(ctx.run_id, variant, ctx.keep_log)
         res.stack.callback(parser.close)
-        target = res.stack.enter_context(start_target(spec, workdir, parser.on_line))
+        extra_env = head_env(ctx, variant, workdir)
+        target = res.stack.enter_context(start_target(spec, workdir, parser.on_line, extra_env))
         res.sides.append(Side(variant, "127.0.0.1", target.port, target, parser))
         out[variant] = {"ref": ref, "url": target.base_url}
     return out
@@ -209,10 +217,17 @@ def drive_load(ctx: RunContext, rounds: int | None = None) -> dict[str, Any]:
     if ev.script is None or not res.sides:
         raise InfrastructureError("no load script or no target to load")
     count = rounds if rounds is not None else _first_rounds(ctx)
+    facts = {"line_coverage": warm_up(ctx, _block_timeout_s(settings))} if ctx.resources.linecov else {}
     new_blocks = drive_rounds(ctx, res.sides, ctx.run_id, count, ev.blocks)
     driven = len(ev.blocks) // max(len(res.sides), 1)
     return {"blocks": [b.to_dict() for b in new_blocks], "total_blocks": len(ev.blocks),
-            "planned_rounds_left": max(settings.load.rounds - driven, 0)}
+            "planned_rounds_left": max(settings.load.rounds - driven, 0), **facts}
+
+
+def _block_timeout_s(settings: RunSettings) -> float:
+    profile = load_profile(settings)
+    block_s = profile.low_duration_s + profile.high_duration_s + profile.graceful_stop_s
+    return block_s + profile.setup_timeout_s + K6_MARGIN_S
 
 
 def _first_rounds(ctx: RunContext) -> int:
@@ -231,10 +246,8 @@ def drive_rounds(
     (remedy and verify-fix, ``tag`` naming their k6 folders) measure with exactly this."""
     settings, ev, res = _settings(ctx), ctx.evidence, ctx.resources
     assert ev.script is not None
-    profile = load_profile(settings)
     routes = [e.route for e in (*ev.endpoints, *ev.background)]
-    block_s = profile.low_duration_s + profile.high_duration_s + profile.graceful_stop_s
-    timeout_s = block_s + profile.setup_timeout_s + K6_MARGIN_S
+    timeout_s = _block_timeout_s(settings)
     new_blocks: list[BlockResult] = []
     script = ev.script
     # Ids are looked up at the base service itself, not through a proxy: the same ids for both sides,
@@ -327,7 +340,10 @@ def judge(ctx: RunContext) -> dict[str, Any]:
             stage_users=(settings.load.low_vus, settings.load.high_vus),
         )
     reach = reach_of(events, ev.endpoints)
-    ev.verdict, ev.reach_notes = annotate(ev.verdict, reach, ev.unbuilt)
+    ev.verdict, ev.reach_notes = annotate(ev.verdict, reach, ev.unbuilt, never_ran(ev.line_coverage))
+    if req.mode == "live" and req.url:  # advisory: the route's p95 beside its own past live runs
+        histories, unread = live_histories(ctx.resources.truth, ev.telemetry, ev.endpoints, req.url)
+        ev.verdict, ev.reach_notes = with_history(ev.verdict, histories), [*ev.reach_notes, *unread]
     ev.reach = reach_dict(reach)
     for route in ev.verdict.routes:
         share = ev.reach.get(f"{route.endpoint}")

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from kassi_app.errors import INTERRUPTED, Interrupted, KassiError
+from kassi_app.errors import INTERRUPTED, InfrastructureError, Interrupted, KassiError
 from kassi_app.events import LogEvent, Variant
 from kassi_app.home import kassi_home, private_dir
-from kassi_app.target import RunningTarget
+from kassi_app.target import RunningTarget, cleanup
+from kassi_app.target.linecov import LineCoverage
 from kassi_app.telemetry.logparse import LogParser
 from kassi_app.telemetry.port import TelemetryStore
+from kassi_app.telemetry.splunk_open import SplunkSource
 from kassi_app.telemetry.store import SQLiteStore
 from kassi_app.workflow.evidence import RunEvidence
 from kassi_app.workflow.runs import new_run_id
@@ -69,6 +71,8 @@ class RunResources:
         ``telemetry = splunk``) the service's own access log in Splunk."""
         self.sides: list[Side] = []
         self.stack = ExitStack()
+        self.linecov: LineCoverage | None = None
+        """The head target's changed-lines measurement (``[load] line_coverage``), until it is read."""
         self._logs_stored = 0
 
     def flush_logs(self, logs: list[LogEvent]) -> None:
@@ -87,9 +91,11 @@ class RunContext:
 
     def __init__(
         self, home: Path | None = None, sink: RunSink | None = None, cancel: threading.Event | None = None,
-        models: RemedyModels | None = None,
+        models: RemedyModels | None = None, splunk: SplunkSource | None = None,
     ) -> None:
         self.home = home or kassi_home()
+        self.splunk = splunk
+        """``telemetry = splunk`` settings and credential from the face (else a file and the environment)."""
         self.cancel = cancel or threading.Event()
         self.models = models
         """The fix's models as the face chose them; None: from the environment. Never recorded (keys)."""
@@ -100,6 +106,10 @@ class RunContext:
         self.sink = SafeSink([sink or NullSink()])
         self.timer = PhaseTimer()
         self.record_path = self.run_dir / "run.json"
+        self.children = cleanup.Scope()
+        """The processes this run's phases registered for cleanup (targets, k6): what an overrun stops."""
+        self.overrun: str | None = None
+        """Why a phase was stopped at its deadline (None: none was)."""
 
     def guarded(self, name: str, work: Callable[[], T], *, cancellable: bool = True) -> T:
         """Run one phase's work, timing it and keeping the first kassi error (it sets the exit code).
@@ -114,10 +124,21 @@ class RunContext:
                 raise
 
     def check_cancel(self) -> None:
-        """Raise Interrupted once the face cancelled the run: checked before each phase and each load
-        block, so a cancelled run starts nothing new and goes on to abort and conclude (sealed)."""
+        """Raise Interrupted once the face cancelled the run (InfrastructureError once a phase overran):
+        checked before each phase and each load block, so a cancelled run starts nothing new and goes
+        on to abort and conclude (sealed)."""
         if self.cancel.is_set():
             raise Interrupted(INTERRUPTED)
+        if self.overrun is not None:
+            raise InfrastructureError(self.overrun)
+
+    def stop_overrun(self, reason: str) -> None:
+        """A phase overran its deadline (the governor's ``on_overrun``, on the stepping thread): the run
+        fails with ``reason``, starts nothing new, and the processes it started are stopped now, so the
+        phase's work (waiting on a target's health, on k6) returns instead of running on unseen."""
+        self.overrun = self.overrun or reason
+        self.evidence.failure = self.evidence.failure or InfrastructureError(reason)
+        self.children.stop()
 
     def keep_log(self, event: LogEvent) -> None:
         """Keep one of the targets' log lines (both targets' reader threads call this; list.append is

@@ -114,6 +114,8 @@ class RunEvidence:
     """Changed route -> variant -> share of its requests that answered 2xx (set by judge)."""
     reach_notes: list[str] = field(default_factory=list)
     """Changed routes whose own code the load did not reach (set by judge)."""
+    line_coverage: dict[str, Any] = field(default_factory=dict)
+    """``[load] line_coverage``: how it was measured and, per changed hunk, its lines that ran."""
     verdict: Verdict | None = None
     failure: KassiError | None = None
     remedy: Remedy | None = None

@@ -29,6 +29,8 @@ SUMMARY_VALUE_LIMIT = 2048
 
 GovernorFactory = Callable[[], "Governor"]
 """Opens a new governed run (what ``kassi serve --workflow module:function`` names)."""
+Screen = Callable[[str, BaseModel], "str | None"]
+"""A face's check of a legal action's validated inputs: the reason to refuse them, or None."""
 
 
 class LegalAction(BaseModel):
@@ -82,6 +84,7 @@ class Governor:
         self._lock = threading.RLock()
         self._on_start: list[Callable[[str, str], None]] = []
         self._on_outcome: list[Callable[[StepOutcome], None]] = []
+        self._screens: list[Screen] = []
 
     def observe(
         self,
@@ -94,6 +97,12 @@ class Governor:
             self._on_start.append(on_start)
         if on_outcome is not None:
             self._on_outcome.append(on_outcome)
+
+    def screen(self, check: Screen) -> None:
+        """Refuse inputs the face does not allow (``kassi serve``'s allowed repos and hosts): before a
+        legal action runs, ``check(action, inputs)`` gives the reason to refuse it, or None. A screened
+        step is a refusal like a schema mismatch: ledgered, the state unchanged."""
+        self._screens.append(check)
 
     @property
     def run_id(self) -> str:
@@ -158,9 +167,13 @@ class Governor:
                     )
                     outcome = self._refuse(action, raw, f"inputs do not match the schema of {action}: {problems}")
                 else:
-                    for started in self._on_start:
-                        started(spec.name, spec.card)
-                    outcome = self._run(spec, payload, raw)
+                    screened = next((why for check in self._screens if (why := check(action, payload))), None)
+                    if screened is not None:
+                        outcome = self._refuse(action, raw, screened)
+                    else:
+                        for started in self._on_start:
+                            started(spec.name, spec.card)
+                        outcome = self._run(spec, payload, raw)
             for observer in self._on_outcome:
                 observer(outcome)
             return outcome

@@ -20,7 +20,7 @@ seals the ledger when it has run.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ from kassi_app.config import MAX_FIX_BUDGET_S, RunRequest
 from kassi_app.errors import INTERRUPTED
 from kassi_app.ledger.chain import Ledger
 from kassi_app.ledger.seal import seal_key
+from kassi_app.target import cleanup
 from kassi_app.workflow import actions, fixing
 from kassi_app.workflow.context import RunContext
 from kassi_app.workflow.governor import Governor
@@ -131,7 +132,7 @@ def build_specs(ctx: RunContext) -> list[ActionSpec[Any]]:
         return {**out, "extensions": int(state.get("extensions", 0)) + (0 if left else 1)}
 
     def abort(state: StateView, __: NoInputs) -> Mapping[str, Any]:
-        if ctx.cancel.is_set():
+        if ctx.cancel.is_set() and ctx.overrun is None:
             return actions.abort(ctx, INTERRUPTED)
         reason = str(state.get("error") or "the run failed")
         return actions.abort(ctx, f"the run failed: {reason}")
@@ -145,10 +146,18 @@ def build_specs(ctx: RunContext) -> list[ActionSpec[Any]]:
 
         return run
 
+    def owned(run: Callable[[StateView, Any], Mapping[str, Any]]) -> Callable[[StateView, Any], Mapping[str, Any]]:
+        def owning(state: StateView, inputs: Any) -> Mapping[str, Any]:
+            with cleanup.within(ctx.children):  # what the phase starts, an overrun can stop
+                return run(state, inputs)
+
+        return owning
+
     runners: dict[str, Any] = {"begin": begin, "extend_load": extend_load, "abort": abort,
                                "remedy": fix_phase("remedy"), "verify_fix": fix_phase("verify_fix")}
     return [
-        ActionSpec(p.name, p.card, p.description, p.inputs, runners.get(p.name) or phase(p.name), p.timeout_s)
+        ActionSpec(p.name, p.card, p.description, p.inputs, owned(runners.get(p.name) or phase(p.name)), p.timeout_s,
+                   on_overrun=ctx.stop_overrun)
         for p in PHASES
     ]
 

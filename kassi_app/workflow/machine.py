@@ -35,6 +35,11 @@ CHOICE_KEY = "kassi_choice"
 ERROR_KEY = "error"
 RESERVED_KEYS = frozenset({CHOICE_KEY, ERROR_KEY})
 STATE_DB = "state.sqlite"
+STOP_GRACE_S = 20.0
+"""How long an overrun action whose ``on_overrun`` was called may take to return (a target stopped
+with SIGTERM gets 5 s before SIGKILL; the rest is unwinding)."""
+WORKER_NAME = "kassi-action"
+"""An idle worker thread's name; while it runs an action it is ``kassi-action:<action>``."""
 
 StateView = Mapping[str, Any]
 Guard = Callable[[StateView], bool]
@@ -47,8 +52,12 @@ class ActionSpec(Generic[InputT]):
 
     ``run(state, inputs)`` gets a read-only view of the state and the validated inputs, and returns
     the state updates (a mapping of JSON-friendly values). Raising, or overrunning ``timeout_s``,
-    makes the step *failed*: ``ERROR_KEY`` is set and only ``on_error`` moves are legal next. An
-    overrun action's thread is abandoned, not killed: bound your own subprocesses with timeouts.
+    makes the step *failed*: ``ERROR_KEY`` is set and only ``on_error`` moves are legal next.
+
+    Python cannot kill a thread, so a deadline stops the work only through ``on_overrun``: called
+    with the reason when ``run`` overran, it must make ``run`` return (cancel the work, stop the
+    processes it started); the step then waits up to ``STOP_GRACE_S`` for it. Without the hook, or
+    when the work does not return in that grace, its thread is abandoned and its late result dropped.
     """
 
     name: str
@@ -57,6 +66,7 @@ class ActionSpec(Generic[InputT]):
     inputs: type[InputT]
     run: Callable[[StateView, InputT], Mapping[str, Any]]
     timeout_s: float = 60.0
+    on_overrun: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         if self.card not in MAJOR_ARCANA:
@@ -94,49 +104,71 @@ class ActionResult:
 
 
 class _Worker:
-    """A daemon thread that runs one job at a time. Reused while jobs finish in time (a thread
-    handoff is ~10x cheaper than starting a thread); abandoned, never killed, when one overruns."""
+    """A daemon thread that runs one job at a time, named after the action it runs. Reused while jobs
+    end in time (a thread handoff is ~10x cheaper than starting a thread); abandoned, never killed,
+    when one overruns and does not stop."""
 
     _idle: ClassVar[list[_Worker]] = []
     _idle_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self) -> None:
-        self._jobs: SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = SimpleQueue()
-        threading.Thread(target=self._loop, name="kassi-action", daemon=True).start()
+        self._jobs: SimpleQueue[tuple[str, Callable[[], Any], Future[Any]] | None] = SimpleQueue()
+        threading.Thread(target=self._loop, name=WORKER_NAME, daemon=True).start()
 
     def _loop(self) -> None:
+        thread = threading.current_thread()
         while (job := self._jobs.get()) is not None:
-            fn, future = job
+            name, fn, future = job
+            thread.name = f"{WORKER_NAME}:{name}"
             try:
-                future.set_result(fn())
+                result, error = fn(), None
             except BaseException as exc:  # the worker must report every failure, not die silently
-                future.set_exception(exc)
+                result, error = None, exc
+            thread.name = WORKER_NAME  # renamed first: whoever sees the job done sees the thread idle
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
 
     @classmethod
-    def call(cls, fn: Callable[[], Any], timeout_s: float) -> Future[Any]:
-        """Run ``fn`` on an idle worker and wait up to ``timeout_s``; the future may still be pending."""
+    def start(cls, name: str, fn: Callable[[], Any]) -> tuple[_Worker, Future[Any]]:
+        """Run ``fn`` on an idle worker (or a new one); the future tells when it is done."""
         with cls._idle_lock:
             worker = cls._idle.pop() if cls._idle else cls()
         future: Future[Any] = Future()
         future.set_running_or_notify_cancel()
-        worker._jobs.put((fn, future))
-        try:
-            future.exception(timeout=timeout_s)
-        except TimeoutError:
-            worker._jobs.put(None)  # it exits once the overrunning job returns
-            return future
-        with cls._idle_lock:
-            cls._idle.append(worker)
-        return future
+        worker._jobs.put((name, fn, future))
+        return worker, future
+
+    def release(self, future: Future[Any]) -> None:
+        """Back to the idle pool if its job is done; else it exits once the job returns."""
+        if future.done():
+            with self._idle_lock:
+                self._idle.append(self)
+        else:
+            self._jobs.put(None)
+
+
+def _wait(future: Future[Any], timeout_s: float) -> bool:
+    """True once ``future`` is done, False if it is still running after ``timeout_s``."""
+    try:
+        future.exception(timeout=timeout_s)
+    except TimeoutError:
+        return False
+    return True
 
 
 def run_with_timeout(spec: ActionSpec[Any], state: StateView, inputs: BaseModel) -> ActionResult:
-    """Run ``spec.run`` on a worker thread; an exception or an overrun becomes ``error``."""
+    """Run ``spec.run`` on a worker thread; an exception or an overrun becomes ``error``. On an overrun
+    ``spec.on_overrun`` is told, and the work gets ``STOP_GRACE_S`` to return; its result is dropped."""
     started = time.monotonic()
-    future = _Worker.call(lambda: spec.run(state, inputs), spec.timeout_s)
+    worker, future = _Worker.start(spec.name, lambda: spec.run(state, inputs))
+    try:
+        if not _wait(future, spec.timeout_s):
+            return ActionResult({}, _stop_overrun(spec, future), time.monotonic() - started)
+    finally:
+        worker.release(future)
     elapsed = time.monotonic() - started
-    if not future.done():
-        return ActionResult({}, f"timed out after {spec.timeout_s:g}s", elapsed)
     exc = future.exception()
     if exc is not None:
         return ActionResult({}, redact_text(f"{type(exc).__name__}: {exc}"), elapsed)
@@ -147,6 +179,17 @@ def run_with_timeout(spec: ActionSpec[Any], state: StateView, inputs: BaseModel)
     if bad:
         return ActionResult({}, f"tried to write reserved state keys {bad}", elapsed)
     return ActionResult(redact(dict(out)), None, elapsed)  # what Burr persists to state.sqlite
+
+
+def _stop_overrun(spec: ActionSpec[Any], future: Future[Any]) -> str:
+    """Tell the overrun action to stop and wait for it (bounded); the reason the step failed."""
+    if spec.on_overrun is None:
+        return f"timed out after {spec.timeout_s:g}s"
+    reason = f"{spec.name} overran its {spec.timeout_s:g}s deadline"
+    spec.on_overrun(reason)
+    if _wait(future, STOP_GRACE_S):
+        return f"{reason} and was stopped"
+    return f"{reason} and did not stop within {STOP_GRACE_S:g}s (abandoned)"
 
 
 def _burr_action(spec: ActionSpec[Any]) -> FunctionBasedAction:

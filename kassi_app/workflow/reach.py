@@ -65,21 +65,25 @@ def _shares(per: dict[str, float]) -> str:
     return ", ".join(f"{v} {100 * s:.0f} %" for v, s in per.items())
 
 
-def annotate(verdict: Verdict, reach: Reach, unbuilt: Sequence[Endpoint]) -> tuple[Verdict, list[str]]:
+def annotate(verdict: Verdict, reach: Reach, unbuilt: Sequence[Endpoint],
+             unran: Sequence[str] = ()) -> tuple[Verdict, list[str]]:
     """``verdict`` with a ``not_reached`` signal on every changed route whose own code the load did not
     reach, and a HEALTHY reason that says so; plus the run's warnings. ``unbuilt`` are the routes
-    kassi knew no valid body for (the likely why)."""
+    kassi knew no valid body for (the likely why); ``unran`` the changed hunks whose lines did not
+    all run in the line-coverage warm-up (``target/linecov.never_ran``), named in any verdict's reason."""
     missed = not_reached(reach)
-    if not missed:
-        return verdict, []
     notes = {ep: f"2xx share {_shares(reach[ep])}: the route's own code was not reached"
              + (f" ({NO_BODY})" if ep in unbuilt else "") for ep in missed}
     routes = tuple(
         replace(r, signals=(*r.signals, Signal("not_reached", notes[r.endpoint]))) if r.endpoint in notes else r
         for r in verdict.routes)
-    names = ", ".join(str(ep) for ep in missed)
     reason = verdict.reason
-    if verdict.cls == "HEALTHY":
+    if missed and verdict.cls == "HEALTHY":
+        names = ", ".join(str(ep) for ep in missed)
         reason = (f"{reason}; but the changed route(s) {names} were not reached (under "
                   f"{100 * REACHED_SHARE:.0f} % 2xx at every variant): this verdict does not cover their code")
-    return replace(verdict, routes=routes, reason=reason), [f"{ep}: {note}" for ep, note in notes.items()]
+    if unran:
+        reason = f"{reason}; changed lines that never ran under kassi's load: {', '.join(unran)}"
+    warnings = [f"{ep}: {note}" for ep, note in notes.items()]
+    warnings += [f"changed lines never ran: {hunk}" for hunk in unran]
+    return replace(verdict, routes=routes, reason=reason), warnings

@@ -49,6 +49,7 @@ def build_record(ctx: RunContext, telemetry: dict[str, Any]) -> dict[str, Any]:
         "failure": str(ev.failure) if ev.failure else None,
         "remedy": ev.remedy.to_dict() if ev.remedy else {"error": ev.remedy_error} if ev.remedy_error else None,
         "reach": ev.reach,
+        "line_coverage": ev.line_coverage,
         "replay": {str(ep): len(recorded) for ep, recorded in sorted(ev.replay.items())},
         "request_shapes": {str(ep): shape.to_json() for ep, shape in sorted(ev.shapes.items())},
         "warnings": [unbuildable_note(ep) for ep in ev.unbuilt] + ev.warnings + ev.reach_notes + ctx.sink.failures

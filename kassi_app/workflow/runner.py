@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from kassi_app.config import RunRequest
 from kassi_app.errors import BadInput
 from kassi_app.judge import exit_code_for
+from kassi_app.telemetry.splunk_open import SplunkSource
 from kassi_app.workflow.autopilot import drive
 from kassi_app.workflow.context import RunContext
 from kassi_app.workflow.graph import open_run
@@ -36,7 +37,7 @@ class RunOutcome:
 
 def run_request(
     request: RunRequest, sink: RunSink | None = None, home: Path | None = None, cancel: threading.Event | None = None,
-    models: RemedyModels | None = None,
+    models: RemedyModels | None = None, splunk: SplunkSource | None = None,
 ) -> RunOutcome:
     """Drive a governed run with the autopilot to its sealed end. Never raises for a run that failed:
     the failure is in the record (INCONCLUSIVE with the reason) and the exit code.
@@ -44,8 +45,12 @@ def run_request(
     Setting ``cancel`` (from another thread) makes every later phase fail with ``Interrupted``: the run
     aborts and concludes, INCONCLUSIVE "interrupted", sealed. To stop the phase in progress as well,
     the face also runs ``target.cleanup.run_all()`` (it stops the run's services and k6). ``models``
-    are the fix's model backends as the face chose them (None: from the environment)."""
-    ctx = RunContext(home, sink, cancel, models)
+    are the fix's model backends as the face chose them (None: from the environment).
+
+    ``splunk``: a face that holds Splunk settings and a session key (the search command) passes them
+    here for ``telemetry = splunk``; otherwise they come from ``request.splunk_config`` and the
+    environment."""
+    ctx = RunContext(home, sink, cancel, models, splunk)
     governor = open_run(ctx)
     try:
         drive(governor, request.model_dump(mode="json"))

@@ -18,7 +18,7 @@ from kassi_app.errors import BadInput
 from kassi_app.home import kassi_home
 from kassi_app.ledger.chain import LEDGER_FILE, SEAL_FILE, Ledger
 from kassi_app.ledger.seal import seal_key
-from kassi_app.ledger.verify import Problem
+from kassi_app.ledger.verify import Problem, verify_ledger
 from kassi_app.workflow.governor import Governor
 from kassi_app.workflow.machine import STATE_DB, ActionSpec, Move, build_governed_app
 
@@ -111,11 +111,33 @@ class RunSummary:
     started: float | None
     entries: int
     sealed: bool
+    intact: bool | None
+    """A sealed run: True when its ledger, seal and sealed files verify with the seal key here; None
+    for a run not sealed (yet)."""
     last_action: str | None
     verdict: str | None
+    """From run.json; None when the run is sealed but does not verify (an edited verdict is not shown)."""
 
 
-def summarize_run(folder: Path) -> RunSummary:
+def seal_problems(ledger: Path, run_id: str, key: bytes | None) -> list[Problem]:
+    """What is wrong with a sealed run (``[]``: its chain, seal and sealed files verify with ``key``).
+    A run without seal.json is not checked here (it may still be running): ``[]``."""
+    if not ledger.with_name(SEAL_FILE).exists():
+        return []
+    return verify_ledger(ledger, key, run_id) + record_problems(ledger)
+
+
+def require_intact(ref: RunRef) -> None:
+    """BadInput (one line, the first problem) unless the run is unsealed or verifies with the seal key
+    here: what kassi shows of a sealed run (``runs show``, ``report``) is what was sealed."""
+    problems = seal_problems(ref.ledger, ref.run_id, seal_key(create=False))
+    if problems:
+        more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+        raise BadInput(f"run {ref.run_id} does not verify, not shown: [{problems[0].kind}] {problems[0].message}"
+                       f"{more} (see `kassi verify {ref.run_id}`)")
+
+
+def summarize_run(folder: Path, key: bytes | None = None) -> RunSummary:
     ledger = folder / LEDGER_FILE
     first, last, count = b"", b"", 0
     if ledger.exists():
@@ -123,15 +145,17 @@ def summarize_run(folder: Path) -> RunSummary:
             for line in fh:
                 first = first or line
                 last, count = line, count + 1
-    info = read_run_json(folder)
-    verdict = info.get("verdict")
+    sealed = (folder / SEAL_FILE).exists()
+    intact = not seal_problems(folder / LEDGER_FILE, folder.name, key) if sealed else None
+    verdict = read_run_json(folder).get("verdict") if intact is not False else None
     if isinstance(verdict, Mapping):
         verdict = verdict.get("class") or verdict.get("verdict")
     return RunSummary(
         run_id=folder.name,
         started=_field(first, "time"),
         entries=count,
-        sealed=(folder / SEAL_FILE).exists(),
+        sealed=sealed,
+        intact=intact,
         last_action=_field(last, "action"),
         verdict=str(verdict) if verdict is not None else None,
     )
@@ -153,12 +177,13 @@ def read_run_json(folder: Path) -> dict[str, Any]:
 
 
 def list_runs() -> list[RunSummary]:
-    """Every run under the kassi home, newest first."""
+    """Every run under the kassi home, newest first, each sealed one verified with the seal key here."""
     root = runs_root()
     if not root.is_dir():
         return []
     folders = [p for p in root.iterdir() if p.is_dir() and (p / LEDGER_FILE).exists()]
-    return sorted((summarize_run(p) for p in folders), key=lambda r: (r.started or 0, r.run_id), reverse=True)
+    key = seal_key(create=False)
+    return sorted((summarize_run(p, key) for p in folders), key=lambda r: (r.started or 0, r.run_id), reverse=True)
 
 
 def read_entries(ledger: Path) -> list[dict[str, Any]]:

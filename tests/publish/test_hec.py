@@ -4,6 +4,7 @@ it): TLS verified, busy answers retried, the token kept to its header, stable ke
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -11,12 +12,15 @@ from pathlib import Path
 import pytest
 from kassi_bench.hec_stub import HecStub
 from publish_support import REQUESTS, TOKEN, FinishedRun, kassi
+from spl_eval import SplEngine
 from splunk_app import DEFAULT, ROOT, read_conf
 
 from kassi_app.publish import PublishError, RetryPolicy, publish_run, unpublished_runs
 from kassi_app.publish.hec import HecTransport, tls_verification
 from kassi_app.publish.publisher import UNPUBLISHED_FILE
 from kassi_app.target.process import free_port
+from kassi_app.telemetry.history import RouteP95HistoryQuery
+from kassi_app.telemetry.spl import read_history
 
 FAST = RetryPolicy(attempts=4, first_delay_s=0.01, max_delay_s=0.05)
 """Real backoff, short waits: the retries happen, the test does not sleep for seconds."""
@@ -130,6 +134,7 @@ def test_events_have_the_documented_fields_time_first_and_a_stable_key(
     run = hec.of("kassi:run")[0]
     assert run["ledger_verified"] is True and run["ledger_entries"] == 3 and run["route"] == "POST /api/loans"
     assert run["routes"][0]["gap_p95_ms"] == 1.5 and run["origin"] == "cli"
+    assert run["telemetry"] == {"base": {"/api/loans": {"p95_ms": 10.0}}, "head": {"/api/loans": {"p95_ms": 30.0}}}
     walk = hec.of("kassi:phase")
     assert [(p["seq"], p["kind"], p["status"]) for p in walk] == [
         (0, "step", "ok"), (1, "refusal", "refused"), (2, "step", "ok")]
@@ -182,3 +187,19 @@ def test_run_publish_checks_the_hec_options_before_any_load(tmp_path: Path) -> N
                  "--ca-file", str(tmp_path / "ca.pem"), "--insecure", home=home)
     assert both.returncode == 2 and "not both" in both.stderr
     assert not (home / "runs").exists() or not any((home / "runs").iterdir()), "no run was started"
+
+
+def test_the_published_run_is_what_a_later_run_reads_as_its_history(
+        hec: HecStub, certificate: tuple[Path, Path], finished_run: FinishedRun) -> None:
+    """The kassi:run event as published, indexed and searched with the SPL of a route's p95 history
+    (telemetry.history): the same keys on both sides. spl_eval stands in for Splunk's search."""
+    with transport(hec, certificate[0]) as hec_transport:
+        publish_run(finished_run.folder, hec_transport)
+    run = hec.of("kassi:run")[0]
+    indexed = {"_time": run["_time"], "index": "kassi", "sourcetype": "kassi:run", "_raw": json.dumps(run),
+               "run_id": run["run_id"]}  # KV_MODE = json extracts the top-level keys at search time
+    engine = SplEngine([indexed])
+    for target, found in (("/src/shop", [30.0]), ("/src/other", [])):
+        query = RouteP95HistoryQuery("/api/loans", variant="head", target=target)
+        points = read_history(engine.run(query.to_spl(), "-90d", "now"))
+        assert [(p.run_id, p.p95_ms) for p in points] == [(finished_run.run_id, p95) for p95 in found]

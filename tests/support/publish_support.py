@@ -69,6 +69,8 @@ def make_finished_run(home: Path) -> FinishedRun:
                     "evidence": [{"source": "proxy", "fact": "3 x 500"}]},
         "failure": None, "timings_s": {"begin": 0.1, "drive_load": 2.0},
         "client_server": {"head": {"POST /api/loans": {"gap_p95_ms": 1.5, "pairs": REQUESTS}}},
+        "telemetry": {"base": {"/api/loans": {"requests": REQUESTS, "p95_ms": 10.0, "top_errors": []}},
+                      "head": {"/api/loans": {"requests": REQUESTS, "p95_ms": 30.0, "top_errors": []}}},
         "ledger": {"path": str(folder / "ledger.jsonl")},
     }
     (folder / "run.json").write_text(json.dumps(record), encoding="utf-8")

@@ -1,6 +1,7 @@
 """A loopback stand-in for splunkd's REST API (no Splunk runs here) for the endpoints splunklib calls
 when kassi reads its app settings: ``/services/server/info``, ``properties/kassi``,
-``configs/conf-kassi`` and ``storage/passwords/<realm:name:>`` in the ``nobody/kassi`` namespace.
+``configs/conf-kassi`` and ``storage/passwords/<realm:name:>`` in the ``nobody/kassi`` namespace;
+a subclass answers POSTs (``answer_post``).
 splunklib asks for splunkd's default format, Atom XML, so the answers are Atom feeds shaped as
 Splunk's REST API reference shows them (``<feed>`` / ``<entry>`` / ``<content><s:dict><s:key>``), and
 errors are ``<response><messages><msg type="ERROR">``. A request without ``Authorization: Splunk
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 NS = "/servicesNS/nobody/kassi"
@@ -91,6 +92,10 @@ class Splunkd:
                               [_entry(f"{NS}/storage/passwords", entity, content)])
         return 404, _error(f"Not Found: {path}")
 
+    def answer_post(self, path: str, form: dict[str, str]) -> tuple[int, str, str]:
+        """A POST (status, body, content type): none of the endpoints above takes one."""
+        return 404, _error(f"Not Found: POST {path}"), "text/xml; charset=UTF-8"
+
 
 @contextmanager
 def running(state: Splunkd, tls: ssl.SSLContext | None = None) -> Iterator[Splunkd]:
@@ -99,15 +104,25 @@ def running(state: Splunkd, tls: ssl.SSLContext | None = None) -> Iterator[Splun
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def _serve(self, method: str) -> None:
             path, query = urlsplit(self.path).path, urlsplit(self.path).query
-            state.requests.append(("GET", path, query, dict(self.headers.items())))
+            state.requests.append((method, path, query, dict(self.headers.items())))
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+            kind = "text/xml; charset=UTF-8"
             if self.headers.get("Authorization") != f"Splunk {state.session_key}":
-                status, body = 401, _error("call not properly authenticated")
+                status, text = 401, _error("call not properly authenticated")
+            elif method == "GET":
+                status, text = state.answer("GET", path)
             else:
-                status, body = state.answer("GET", path)
-            data = body.encode()
+                status, text, kind = state.answer_post(path, {k: v[0] for k, v in parse_qs(body).items()})
+            data = text.encode()
             self.send_response(status)
-            self.send_header("Content-Type", "text/xml; charset=UTF-8")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

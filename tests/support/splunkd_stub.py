@@ -87,23 +87,25 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
                 self._reply(404, "<response/>", "text/xml")
                 return
             body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
-            form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
-            state.requests.append(form)
-            if form.get("output_mode") != "json":
-                self._reply(400, "<response/>", "text/xml")
-                return
-            try:
-                rows = state.engine.run(form["search"], form.get("earliest_time", ""), form.get("latest_time", ""))
-            except ValueError as exc:  # what splunkd does with SPL it cannot parse
-                self._reply(400, json.dumps({"messages": [{"type": "FATAL", "text": str(exc)}]}), "application/json")
-                return
-            lines = [json.dumps({"preview": True, "offset": i, "result": r}) for i, r in enumerate(state.previews)]
-            lines += [json.dumps({"preview": False, "offset": i, "result": r}) for i, r in enumerate(rows)]
-            if state.messages:
-                lines.insert(0, json.dumps({"preview": False, "messages": state.messages}))
-            self._reply(200, "\n".join(lines) + "\n", "application/json")
+            self._reply(*export_answer(state, {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}))
 
     return Handler
+
+
+def export_answer(state: StubState, form: dict[str, str]) -> tuple[int, str, str]:
+    """splunkd's answer to ``POST search/v2/jobs/export`` with ``form``: status, body, content type."""
+    state.requests.append(form)
+    if form.get("output_mode") != "json":
+        return 400, "<response/>", "text/xml"
+    try:
+        rows = state.engine.run(form["search"], form.get("earliest_time", ""), form.get("latest_time", ""))
+    except ValueError as exc:  # what splunkd does with SPL it cannot parse
+        return 400, json.dumps({"messages": [{"type": "FATAL", "text": str(exc)}]}), "application/json"
+    lines = [json.dumps({"preview": True, "offset": i, "result": r}) for i, r in enumerate(state.previews)]
+    lines += [json.dumps({"preview": False, "offset": i, "result": r}) for i, r in enumerate(rows)]
+    if state.messages:
+        lines.insert(0, json.dumps({"preview": False, "messages": state.messages}))
+    return 200, "\n".join(lines) + "\n", "application/json"
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """`kassi run --url ... --telemetry splunk`: a live run judged from the service's own access log.
 
-The service (a stdlib HTTP server in this process) ships one CIM Web event per request it answers
-to the loopback splunkd stub (standing in for a Splunk indexer + search head), with no proxy in
+The service (splunk_logged_service: a stdlib HTTP server in this process) ships one CIM Web event per
+request it answers to the loopback splunkd stub (standing in for a Splunk indexer + search head), with no proxy in
 the path. The real `kassi` console script drives real k6 at the service, then reads every number
 it judges from the stub through splunklib.
 """
@@ -9,20 +9,19 @@ it judges from the stub through splunklib.
 from __future__ import annotations
 
 import json
-import random
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from kassi_cli import SHORT_LOAD, Kassi
 from spl_eval import SplEngine
+from splunk_logged_service import logged_service
 from splunkd_stub import StubState, splunkd_stub
 
 pytestmark = pytest.mark.e2e
 TOKEN = "live-run-splunk-token-42"
+ROUTE = "/api/items/{id}"
 
 
 @pytest.fixture
@@ -30,42 +29,10 @@ def kassi(tmp_path: Path) -> Kassi:
     return Kassi(tmp_path / "home")
 
 
-def _service(engine: SplEngine, failing: bool) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            started = time.time()
-            if self.path == "/api/items":
-                status, body = 200, json.dumps([{"id": i} for i in range(1, 6)]).encode()
-            elif self.path.startswith("/api/items/"):
-                status = 500 if failing else 200
-                body = b'{"error": "db down"}' if failing else b'{"id": 1}'
-            else:
-                status, body = 404, b"{}"
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            engine.events.append({  # what the service's forwarder would ship: CIM Web fields
-                "_time": started, "index": "web", "sourcetype": "access_combined", "dest": "staging-1",
-                "http_method": "GET", "uri_path": self.path, "status": str(status),
-                "response_time": f"{(time.time() - started) * 1000 + random.uniform(0.5, 1.5):.3f}",
-                "bytes_out": str(len(body)),
-            })
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-
-
 @pytest.fixture(params=[False, True], ids=["healthy", "failing"])
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path, StubState, bool]]:
     state = StubState(SplEngine([]), f"Bearer {TOKEN}")
-    service = _service(state.engine, request.param)
-    thread = threading.Thread(target=service.serve_forever, daemon=True)
-    thread.start()
-    with splunkd_stub(state) as port:
+    with logged_service(state.engine, request.param) as url, splunkd_stub(state) as port:
         config = tmp_path / "splunk.toml"
         config.write_text(
             "[splunk]\n"
@@ -73,20 +40,25 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
             'access = { index = "web", sourcetype = "access_combined", dest = "staging-1" }\n'
             "timing = { index_delay_s = 0.5, settle_poll_s = 0.5, settle_deadline_s = 30 }\n"
         )
-        yield f"http://127.0.0.1:{service.server_address[1]}", config, state, request.param
-    service.shutdown()
-    service.server_close()
-    thread.join(timeout=10)
+        yield url, config, state, request.param
 
 
 def test_live_run_judges_from_splunk(kassi: Kassi, world: tuple[str, Path, StubState, bool]) -> None:
     url, config, state, failing = world
+    past = [2.0, 3.0, 4.0]  # earlier live runs of this service as kassi published them (kassi:run)
+    for k, p95 in enumerate(past):
+        body = {"run_id": f"past-{k}", "repo": url, "telemetry": {"live": {ROUTE: {"p95_ms": p95}}}}
+        state.engine.events.append({"_time": time.time() - 3600 * (k + 1), "index": "kassi", "sourcetype": "kassi:run",
+                                    "run_id": body["run_id"], "_raw": json.dumps(body)})
+    other = {"run_id": "another-service", "repo": "http://10.0.0.9", "telemetry": {"live": {ROUTE: {"p95_ms": 900.0}}}}
+    state.engine.events.append({"_time": time.time() - 60, "index": "kassi", "sourcetype": "kassi:run",
+                                "run_id": other["run_id"], "_raw": json.dumps(other)})
     code, record, stderr = kassi.run_json(
         "--url", url, "--endpoint", "GET /api/items/{id}", "--telemetry", "splunk", "--splunk-config", str(config),
         *SHORT_LOAD, KASSI_SPLUNK_TOKEN=TOKEN,
     )
     assert record, stderr
-    served = [e for e in state.engine.events if e["uri_path"].startswith("/api/items/")]
+    served = [e for e in state.engine.events if e.get("uri_path", "").startswith("/api/items/")]
     stats = record["telemetry"]["live"]["/api/items/{id}"]
     assert stats["requests"] == len(served) > 50  # every request the service logged, none from a proxy
     assert record["request"]["telemetry"] == "splunk"
@@ -99,6 +71,13 @@ def test_live_run_judges_from_splunk(kassi: Kassi, world: tuple[str, Path, StubS
         assert stats["5xx"] == 0
         assert record["verdict"]["class"] == "HEALTHY" and code == 0, record["verdict"]
     assert TOKEN not in json.dumps(record) and TOKEN not in stderr
+    # Live mode's baseline, advisory: this run's p95 beside the route's own history in Splunk (not
+    # another service's), in the route result and the evidence; the class above is the tests' alone.
+    route = next(r for r in record["verdict"]["routes"] if r["route"] == ROUTE)
+    assert route["history"]["runs"] == len(past) and route["history"]["median_ms"] == 3.0, route
+    assert route["history"]["p95_ms"] == pytest.approx(stats["p95_ms"], abs=0.01)
+    assert any(e["source"] == "store query" and "last 3 runs: median 3.0 ms" in e["fact"]
+               for e in record["verdict"]["evidence"])
 
 
 @pytest.mark.parametrize("world", [False], indirect=True, ids=["healthy"])

@@ -64,7 +64,7 @@ def test_every_phase_has_a_move_and_the_renderings_name_them() -> None:
 
 def test_kassi_serve_drives_the_kassi_workflow_over_stdio(tmp_path: Path) -> None:
     env = {**os.environ, "KASSI_HOME": str(tmp_path)}
-    params = StdioServerParameters(command=KASSI, args=["serve"], env=env)
+    params = StdioServerParameters(command=KASSI, args=["serve", "--allow-repo", str(tmp_path)], env=env)
 
     async def talk() -> tuple[list[str], dict[str, object], dict[str, object]]:
         with anyio.fail_after(60):

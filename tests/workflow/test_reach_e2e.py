@@ -13,6 +13,7 @@ from gitrepo import git
 from kassi_cli import SHORT_LOAD, Kassi
 from rich.console import Console
 
+from kassi_app.demos import init_demo
 from kassi_app.faces.cli.run import render_human
 
 pytestmark = pytest.mark.e2e
@@ -121,3 +122,39 @@ def test_form_route_is_reached_and_unbuildable_body_is_said(kassi: Kassi, tmp_pa
     printed = console.export_text()
     assert "2xx share POST /auth/register: base 100 %, head 100 %" in printed
     assert "2xx share POST /ingest: base 0 %, head 0 %" in printed
+
+
+def test_line_coverage_says_which_changed_lines_ran(kassi: Kassi, tmp_path: Path) -> None:
+    """``--line-coverage`` on the same change: the head target's own interpreter records, in one warm-up
+    block, that the ROUNDS line ran (at import) and that the changed ``ingest`` return never did (every
+    ingest request answered 400 before it); the record has it per hunk and the verdict's reason names it."""
+    repo = _repo(tmp_path / "flaskr")
+    code, record, stderr = kassi.run_json("--repo", str(repo), "--line-coverage", *SHORT_LOAD)
+    assert code in (0, 1, 3), stderr
+    coverage = record["line_coverage"]
+    assert coverage["how"] == "sys.monitoring"
+    assert [(h["ran"], h["lines"]) for h in coverage["hunks"]] == [(1, 1), (0, 1)], coverage
+    ingest_hunk = coverage["hunks"][1]["hunk"]
+    reason = record["verdict"]["reason"]
+    assert f"changed lines that never ran under kassi's load: {ingest_hunk} (1 of 1 lines)" in reason
+    assert f"changed lines never ran: {ingest_hunk} (1 of 1 lines)" in record["warnings"]
+    # The warm-up block is not measured: the judged blocks are the run's own, numbered from 0.
+    blocks = sorted(b["block"] for v in ("base", "head") for b in record["load"][v]["blocks"])
+    assert blocks == list(range(len(blocks)))
+
+    console = Console(record=True, width=200)
+    render_human(record, console)
+    assert f"changed lines run {coverage['hunks'][0]['hunk']}: 1 of 1" in console.export_text()
+
+
+def test_line_coverage_on_the_n_plus_one_demo(kassi: Kassi, tmp_path: Path) -> None:
+    """The bundled demo's change (per-row queries in the orders handler) is reached line by line: every
+    changed line ran in the warm-up block, and the reason names none as never run."""
+    repo = init_demo("n-plus-one", tmp_path / "demo").path
+    code, record, stderr = kassi.run_json("--repo", str(repo), "--base", "base", "--head", "head",
+                                          "--line-coverage", *SHORT_LOAD)
+    assert code in (0, 1, 3), stderr
+    coverage = record["line_coverage"]
+    assert coverage["how"] == "sys.monitoring" and coverage["hunks"], coverage
+    assert all(h["ran"] == h["lines"] > 0 for h in coverage["hunks"]), coverage
+    assert "never ran" not in record["verdict"]["reason"]

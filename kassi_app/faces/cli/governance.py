@@ -12,12 +12,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kassi_app.errors import BadInput
 from kassi_app.faces.mcp.workflow_ref import DEFAULT_WORKFLOW, load_factory
-from kassi_app.ledger.chain import read_seal
+from kassi_app.ledger.chain import SEAL_FILE, read_seal
 from kassi_app.ledger.seal import seal_key
 from kassi_app.ledger.verify import verify_ledger
-from kassi_app.workflow.runs import list_runs, read_entries, read_run_json, record_problems, resolve_run
+from kassi_app.workflow.runs import (
+    list_runs,
+    read_entries,
+    read_run_json,
+    record_problems,
+    require_intact,
+    resolve_run,
+)
 
 TEXT_PROBLEM_LIMIT = 50
 runs_app = typer.Typer(help="List and inspect governed runs.", no_args_is_help=True)
@@ -71,7 +77,7 @@ def runs_ls(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
             r.run_id,
             _when(r.started),
             str(r.entries),
-            "yes" if r.sealed else "no",
+            "no" if not r.sealed else "yes" if r.intact else "BROKEN (kassi verify)",
             r.last_action or "-",
             r.verdict or "-",
         )
@@ -83,14 +89,12 @@ def runs_show(
     run: str = typer.Argument(..., help="A run id, run folder, or ledger file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Show a run: run.json, the seal and every ledger entry."""
+    """Show a run: run.json, the seal and every ledger entry. A sealed run is shown only when its chain,
+    seal and sealed files verify with the seal key here: an edited run is refused (exit 2)."""
     ref = resolve_run(run)
-    seal_path = ref.ledger.with_name("seal.json")
-    try:
-        seal: dict[str, Any] | None = asdict(read_seal(seal_path)) if seal_path.exists() else None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BadInput(f"run {ref.run_id}: its seal ({seal_path}) is broken ({type(exc).__name__}): "
-                       f"check it with `kassi verify {ref.run_id}`") from None
+    seal_path = ref.ledger.with_name(SEAL_FILE)
+    require_intact(ref)
+    seal: dict[str, Any] | None = asdict(read_seal(seal_path)) if seal_path.exists() else None
     entries = read_entries(ref.ledger)
     if as_json:
         out = {"run_id": ref.run_id, "run": read_run_json(ref.folder), "seal": seal, "entries": entries}
@@ -131,13 +135,22 @@ def serve(
     ] = Transport.stdio,
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port for --transport http."),
     workflow: str = typer.Option(DEFAULT_WORKFLOW, "--workflow", help="module:function opening a governed run."),
+    allow_repo: Annotated[list[str] | None, typer.Option(
+        "--allow-repo", help="A repo (or a folder of repos) the client may run; repeat for more. None: no A/B run.",
+    )] = None,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="A non-loopback host the client's load and specs may go to; repeat for more.",
+    )] = None,
 ) -> None:
-    """Serve a governed run over MCP: one tool, `step`; resources kassi://run/state and kassi://run/ledger."""
+    """Serve a governed run over MCP: one tool, `step`; resources kassi://run/state and kassi://run/ledger.
+    The repos and hosts a client may name are the ones given here, never the client's own."""
+    from kassi_app.faces.mcp.allow import ServeAllowList
     from kassi_app.faces.mcp.server import serve as serve_mcp  # the MCP stack is slow to import
     from kassi_app.target import cleanup
 
+    allow = ServeAllowList.from_flags(allow_repo or (), allow_host or ())
     cleanup.install()  # the run's services start on worker threads: hook SIGTERM here, on the main one
-    serve_mcp(load_factory(workflow), transport.value, port)
+    serve_mcp(load_factory(workflow), transport.value, port, allow)
 
 
 

@@ -11,7 +11,7 @@ import typer
 from kassi_app.errors import BadInput
 from kassi_app.ledger.chain import LEDGER_FILE
 from kassi_app.report import render
-from kassi_app.workflow.runs import RunRef, read_run_json, resolve_run, runs_root
+from kassi_app.workflow.runs import RunRef, read_run_json, require_intact, resolve_run, runs_root
 
 
 class ReportFormat(StrEnum):
@@ -47,6 +47,7 @@ def report(
 ) -> None:
     """Render a run's report: a self-contained HTML page, JUnit XML for CI, or a pull-request comment."""
     ref = find_run(run)
+    require_intact(ref)  # a sealed run that does not verify is not rendered (an edited verdict)
     record = read_run_json(ref.folder)
     if not record:
         raise BadInput(f"run {ref.run_id} has no readable run.json in {ref.folder}: it did not conclude")

@@ -15,10 +15,11 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
-from kassi_app.config import LoadOverrides, RunRequest, request_error
+from kassi_app.config import SPLUNK_TRAFFIC, LoadOverrides, RunRequest, request_error
 from kassi_app.errors import BadInput
 from kassi_app.faces.cli.interrupt import interruptible
 from kassi_app.faces.cli.publish import CaFile, HecOptions, HecUrl, IndexName, Insecure, show_outcome
+from kassi_app.target.linecov import coverage_notes
 from kassi_app.workflow.sink import NullSink, PhaseEvent, RunSink, SafeSink
 
 if TYPE_CHECKING:
@@ -127,6 +128,8 @@ def render_human(record: dict[str, Any], console: Console) -> None:
     for endpoint, shares in (record.get("reach") or {}).items():
         figures = ", ".join(f"{variant} {100 * share:.0f} %" for variant, share in shares.items())
         console.print(f"2xx share {endpoint}: {figures}", highlight=False)
+    for line in coverage_notes(record.get("line_coverage") or {}):
+        console.print(line, highlight=False)
     for warning in record.get("warnings") or []:
         console.print(f"[yellow]warning: {warning}[/yellow]", highlight=False)
     verdict = record.get("verdict") or {}
@@ -183,9 +186,13 @@ def run(
     fix_budget: FixBudget = 600.0,
     model: ModelFlag = None,
     model_endpoint: ModelEndpoint = None,
-    traffic: Annotated[Path | None, typer.Option(
-        help="Replay the changed routes' requests recorded in this HAR or common/combined access-log file "
-             "(secrets dropped).")] = None,
+    traffic: Annotated[str | None, typer.Option(
+        help="Replay the changed routes' requests recorded in this HAR or common/combined access-log file, or "
+             "'splunk' (live, with --telemetry splunk): the service's recent access events there (secrets dropped).")
+    ] = None,
+    line_coverage: Annotated[bool, typer.Option(
+        "--line-coverage", help="A/B, Python targets: one extra warm-up block at head records which changed "
+                                "lines ran (kassi.toml: [load] line_coverage).")] = False,
     keep_runs: Annotated[int, typer.Option(help="Finished runs to keep in the kassi home (older ones go).")] = 200,
     keep_days: Annotated[float | None, typer.Option(help="Also remove finished runs older than this.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -204,7 +211,8 @@ def run(
         raise BadInput("give either --repo (A/B run) or --url (live run)")
     try:
         load = LoadOverrides(low_vus=low_vus, high_vus=high_vus, low_duration_s=low_duration,
-                             high_duration_s=high_duration, rounds=rounds)
+                             high_duration_s=high_duration, rounds=rounds,
+                             line_coverage=True if line_coverage else None)
     except ValidationError as exc:  # a flag out of range or not finite: one line, exit 2
         raise request_error(exc, "load.") from None
     try:
@@ -227,7 +235,7 @@ def run(
             splunk_config=str(splunk_config.expanduser().resolve()) if splunk_config else None,
             fix=fix,
             fix_budget_s=fix_budget,
-            traffic=str(traffic.expanduser().resolve()) if traffic else None,
+            traffic=traffic if traffic in (None, SPLUNK_TRAFFIC) else str(Path(traffic).expanduser().resolve()),
         )
     except ValidationError as exc:  # a flag out of range or not finite: one line, exit 2
         raise request_error(exc) from None

@@ -16,6 +16,7 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 
 from kassi_app.errors import BadInput
+from kassi_app.faces.mcp.allow import ServeAllowList
 from kassi_app.faces.mcp.auth import BearerAuth, serve_token
 from kassi_app.home import kassi_home
 from kassi_app.ledger.canonical import canonical_json
@@ -46,10 +47,12 @@ class Walk(NullSink):
 
 
 class _LazyGovernor:
-    """Creates the run on first use, so probing the server (tools/list) starts no run."""
+    """Creates the run on first use, so probing the server (tools/list) starts no run; its requests
+    are screened by the server's allow list."""
 
-    def __init__(self, factory: GovernorFactory) -> None:
+    def __init__(self, factory: GovernorFactory, allow: ServeAllowList) -> None:
         self._factory = factory
+        self._allow = allow
         self._governor: Governor | None = None
         self._lock = threading.Lock()
         self.walk = Walk()
@@ -58,6 +61,7 @@ class _LazyGovernor:
         with self._lock:
             if self._governor is None:
                 self._governor = self._factory()
+                self._governor.screen(self._allow.screen)
                 follow(self._governor, self.walk)
             return self._governor
 
@@ -76,9 +80,10 @@ def run_view(governor: Governor, walk: Walk | None = None) -> dict[str, Any]:
     return parsed
 
 
-def build_mcp_server(governor_factory: GovernorFactory) -> MCPServer:
-    """An MCP server for the run ``governor_factory`` opens (once, on first use)."""
-    lazy = _LazyGovernor(governor_factory)
+def build_mcp_server(governor_factory: GovernorFactory, allow: ServeAllowList) -> MCPServer:
+    """An MCP server for the run ``governor_factory`` opens (once, on first use); a ``begin`` naming a
+    repo, host or file outside ``allow`` is refused."""
+    lazy = _LazyGovernor(governor_factory, allow)
     server = MCPServer(name="kassi", instructions=INSTRUCTIONS)
 
     @server.tool(
@@ -113,10 +118,10 @@ def build_mcp_server(governor_factory: GovernorFactory) -> MCPServer:
     return server
 
 
-def serve(governor_factory: GovernorFactory, transport: str, port: int) -> None:
+def serve(governor_factory: GovernorFactory, transport: str, port: int, allow: ServeAllowList) -> None:
     """Serve until the client disconnects (stdio) or the process is stopped (HTTP on 127.0.0.1, behind
     a bearer token: see ``auth``)."""
-    server = build_mcp_server(governor_factory)
+    server = build_mcp_server(governor_factory, allow)
     if transport == "stdio":
         server.run()
     elif transport == "http":

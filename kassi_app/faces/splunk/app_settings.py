@@ -1,5 +1,6 @@
 """The kassi app's settings as its setup page writes them, typed, for the search command and the
-watched-repo input: kassi.conf ``[settings]`` and ``[repo:<name>]`` stanzas (README/kassi.conf.spec),
+watched-repo input: kassi.conf ``[settings]``, ``[repo:<name>]`` and ``[telemetry_splunk]`` stanzas
+(README/kassi.conf.spec),
 and secrets from splunkd's storage/passwords (realm ``kassi``).
 
 Inside Splunk, read through splunkd with the session key the command or input received
@@ -22,8 +23,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Va
 
 from kassi_app.config import LoadSettings
 from kassi_app.errors import BadInput
+from kassi_app.faces.splunk.telemetry_conf import STANZA as TELEMETRY_STANZA
+from kassi_app.faces.splunk.telemetry_conf import nest, telemetry_settings
 from kassi_app.git import is_git_url
 from kassi_app.hosts import is_loopback
+from kassi_app.telemetry.splunk_settings import SplunkSettings
 
 if TYPE_CHECKING:
     from kassi_app.remedy.backends import RemedyModels
@@ -107,6 +111,8 @@ class AppSettings(_Frozen):
     model: ModelSettings = ModelSettings()
     hec: HecSettings = HecSettings()
     repos: Mapping[str, RepoSettings] = Field(default_factory=dict)
+    telemetry_splunk: SplunkSettings | None = None
+    """``[telemetry_splunk]``: the service's access log in Splunk (``telemetry=splunk``); None: not set up."""
 
     def repo(self, name: str) -> RepoSettings:
         """The configured repo ``name``; BadInput naming the configured ones when there is none."""
@@ -144,12 +150,9 @@ def settings_from_stanzas(stanzas: Mapping[str, Mapping[str, str]], source: str 
             unknown = sorted(set(values) - set(_SETTINGS_KEYS))
             if unknown:
                 raise BadInput(f"{source} [settings]: unknown key(s) {', '.join(unknown)} (see README/kassi.conf.spec)")
-            for key, value in values.items():
-                *parents, leaf = _SETTINGS_KEYS[key]
-                target = fields
-                for parent in parents:
-                    target = target.setdefault(parent, {})
-                target[leaf] = value
+            fields.update(nest(values, _SETTINGS_KEYS))
+        elif stanza == TELEMETRY_STANZA:
+            fields["telemetry_splunk"] = telemetry_settings(content, source)
         elif stanza.startswith("repo:"):
             name = stanza.removeprefix("repo:")
             try:

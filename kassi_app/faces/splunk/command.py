@@ -37,11 +37,13 @@ from kassi_app.faces.splunk.app_settings import AppSettings, connect, remedy_mod
 from kassi_app.faces.splunk.options import SearchOptions, SearchPlan, plan_search
 from kassi_app.faces.splunk.rows import Row, RowSink, RowStream, row
 from kassi_app.faces.splunk.slots import RunSlot, acquire_slot
+from kassi_app.faces.splunk.telemetry_conf import in_this_splunk
 from kassi_app.load.k6bin import K6_ENV, k6_binary
 from kassi_app.publish.sink import PublishingSink
 from kassi_app.publish.splunklib_transport import SplunklibTransport
 from kassi_app.remedy.backends import RemedyModels
 from kassi_app.target import cleanup
+from kassi_app.telemetry.splunk_open import SplunkSource
 from kassi_app.workflow.sink import RunSink, SafeSink
 
 STOP_TIMEOUT_S = 120.0
@@ -90,7 +92,8 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
     endpoint = Option(doc='With url=: the endpoint to load, "METHOD /route".', require=False)
     fix = Option(doc="After a REGRESSION or DEGRADING verdict, propose a fix and verify it under the same load.",
                  require=False, validate=validators.Boolean(), default=False)
-    telemetry = Option(doc="Where server-side telemetry comes from: embedded (kassi's own proxy).",
+    telemetry = Option(doc="Where server-side telemetry comes from: embedded (kassi's own proxy) or, with url=, "
+                           "splunk (the service's access log, where the app's setup says it is).",
                        require=False, default="embedded")
 
     def __init__(self) -> None:
@@ -98,6 +101,7 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
         self._stream = RowStream()
         self._cancel = threading.Event()
         self._plan: SearchPlan | None = None
+        self._splunk: SplunkSource | None = None
         self._publisher: PublishingSink | None = None
         self._models: RemedyModels | None = None
         self._slot: RunSlot | None = None
@@ -114,6 +118,10 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
             settings = settings_from_splunkd(service)
             self._plan = plan_search(self._search_options(), settings)
             self._models = remedy_models(settings, service) if self._plan.request.fix else None
+            if self._plan.request.telemetry == "splunk" and settings.telemetry_splunk is not None:
+                # The service's access log, read from this search head with the search's session key.
+                self._splunk = SplunkSource(in_this_splunk(settings.telemetry_splunk, searchinfo.splunkd_uri),
+                                            searchinfo.session_key)
             use_k6(settings)
             self._home.mkdir(parents=True, exist_ok=True)
             self._slot = acquire_slot(self._home, settings.max_concurrent_runs)
@@ -171,7 +179,7 @@ class KassiCommand(GeneratingCommand):  # type: ignore[misc]  # splunklib has no
                 repo = init_demo(plan.demo, folder / "repo")
                 request = request.model_copy(update={"repo": str(repo.path), "base": repo.base, "head": repo.head})
             sinks: list[RunSink] = [RowSink(self._stream), *([self._publisher] if self._publisher else [])]
-            run_request(request, SafeSink(sinks), self._home, self._cancel, self._models)
+            run_request(request, SafeSink(sinks), self._home, self._cancel, self._models, splunk=self._splunk)
         except Exception as exc:  # the search must end with a row that says why, not hang
             self._stream.put(_failure_row(exc))
         finally:

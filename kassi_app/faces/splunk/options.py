@@ -19,8 +19,9 @@ from kassi_app.faces.splunk.app_settings import AppSettings
 from kassi_app.git import check_ref_text
 from kassi_app.hosts import check_url_allowed, is_loopback
 
-TELEMETRY_MODES = ("embedded",)
-"""Where server-side telemetry comes from; only kassi's own access-log proxy so far."""
+TELEMETRY_MODES = ("embedded", "splunk")
+"""Where server-side telemetry comes from: kassi's own access-log proxy, or (live runs) the service's
+own access log in Splunk, where the app's ``[telemetry_splunk]`` settings say it is."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ def plan_search(options: SearchOptions, settings: AppSettings) -> SearchPlan:
     mode = modes[0]
     _only_with(options, mode)
     warnings: tuple[str, ...] = ()
+    if options.telemetry == "splunk" and mode != "url":
+        raise BadInput("telemetry=splunk goes with url=: an A/B run starts both versions here, behind kassi's proxy")
     if options.fix and mode == "url":
         raise BadInput("fix=true goes with demo= or repo=: a live run has no change to fix")
     label = f"splunk {mode}" + (f"={options.demo or options.repo}" if mode != "url" else "")  # a URL may hold a secret
@@ -82,8 +85,11 @@ def plan_search(options: SearchOptions, settings: AppSettings) -> SearchPlan:
     if not options.endpoint:
         raise BadInput('url= needs endpoint="METHOD /route" (e.g. endpoint="GET /health")')
     endpoint = _endpoint(options.endpoint)
+    if options.telemetry == "splunk" and settings.telemetry_splunk is None:
+        raise BadInput("telemetry=splunk needs the index of the service's access events: an admin sets it on the "
+                       "kassi app's setup page (kassi.conf [telemetry_splunk] index)")
     request = RunRequest(mode="live", url=url, endpoints=(str(endpoint),), allow_hosts=settings.allowed_hosts,
-                         label=label)
+                         label=label, telemetry="splunk" if options.telemetry == "splunk" else "proxy")
     return SearchPlan(request, None, warnings)
 
 

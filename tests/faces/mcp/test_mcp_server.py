@@ -9,12 +9,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx2
 import pytest
+from gitrepo import git_repo
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
@@ -94,20 +96,12 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def http_server(home: Path) -> Iterator[tuple[str, str]]:
+@contextmanager
+def http_serve(home: Path, *args: str) -> Iterator[tuple[str, str]]:
+    """`kassi serve --transport http ARGS` on a free port: its /mcp URL and the bearer token it wrote."""
     port = free_port()
     proc = subprocess.Popen(
-        [
-            KASSI,
-            "serve",
-            "--transport",
-            "http",
-            "--port",
-            str(port),
-            "--workflow",
-            "gov_toy:new_governed_run",
-        ],
+        [KASSI, "serve", "--transport", "http", "--port", str(port), *args],
         env=serve_env(home),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -130,13 +124,23 @@ def http_server(home: Path) -> Iterator[tuple[str, str]]:
         proc.wait(timeout=10)
 
 
+@pytest.fixture
+def http_server(home: Path) -> Iterator[tuple[str, str]]:
+    with http_serve(home, "--workflow", "gov_toy:new_governed_run") as served:
+        yield served
+
+
+def http_client(url: str, token: str) -> Client:
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)
+    return Client(streamable_http_client(url, http_client=http), read_timeout_seconds=TIMEOUT_S)
+
+
 def test_streamable_http(http_server: tuple[str, str]) -> None:
     url, token = http_server
 
     async def main() -> dict[str, Any]:
         with anyio.fail_after(TIMEOUT_S):
-            http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)
-            async with Client(streamable_http_client(url, http_client=http), read_timeout_seconds=TIMEOUT_S) as client:
+            async with http_client(url, token) as client:
                 return await exercise(client)
 
     check(anyio.run(main))
@@ -164,3 +168,48 @@ def test_missing_workflow_is_a_one_line_bad_input() -> None:
     )
     with pytest.raises(BadInput, match="no callable 'nope'"):
         load_factory("gov_toy:nope")
+
+
+def test_a_begin_outside_the_allow_list_is_refused_an_allowed_one_begins(home: Path, tmp_path: Path) -> None:
+    """The real kassi workflow over streamable HTTP with the token: repos and hosts come from
+    `--allow-repo`/`--allow-host`, not from the client. A refused begin changes nothing (begin is still
+    the legal move, nothing started); an allowed repo goes past begin."""
+    app = {"app.py": "print('never started by begin')\n", "kassi.toml": '[target]\nstart = "{python} app.py {port}"\n'}
+    allowed = git_repo(tmp_path / "allowed" / "shop", [app, {**app, "app.py": "# changed\n"}])
+    elsewhere = git_repo(tmp_path / "elsewhere", [app, {**app, "app.py": "# changed\n"}])
+    (tmp_path / "allowed" / "link").symlink_to(elsewhere)  # inside the allowed folder, resolving outside
+    refused = {
+        "a repo outside": {"repo": str(elsewhere)},
+        "a symlink out of the allowed folder": {"repo": str(tmp_path / "allowed" / "link")},
+        "a live host not allowed": {"mode": "live", "url": "http://10.9.8.7:8080", "endpoints": ["GET /x"]},
+        "allow_hosts the server was not given": {"mode": "live", "url": "http://127.0.0.1:9", "endpoints": ["GET /x"],
+                                                 "allow_hosts": ["10.9.8.7"]},
+    }
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any]]:
+        with anyio.fail_after(TIMEOUT_S * 2):
+            async with http_client(url, token) as client:
+                answers = {}
+                for case, inputs in refused.items():
+                    answer = await client.call_tool("step", {"action": "begin", "inputs": inputs})
+                    answers[case] = answer.structured_content
+                begun = await client.call_tool("step", {"action": "begin", "inputs": {"repo": str(allowed)}})
+                return answers, begun.structured_content or {}
+
+    flags = ("--allow-repo", str(tmp_path / "allowed"), "--allow-host", "staging.internal")
+    with http_serve(home, *flags) as (url, token):
+        answers, begun = anyio.run(main)
+    for case, answer in answers.items():
+        assert answer["status"] == "refused", case
+        assert answer["reason"].startswith("begin refused by kassi serve's allow list: "), answer["reason"]
+        assert [a["name"] for a in answer["legal_next"]] == ["begin"], case
+    assert "not in a folder kassi serve allows" in answers["a repo outside"]["reason"]
+    assert "not in a folder kassi serve allows" in answers["a symlink out of the allowed folder"]["reason"]
+    assert "host '10.9.8.7' is not allowed" in answers["a live host not allowed"]["reason"]
+    assert "--allow-host 10.9.8.7" in answers["allow_hosts the server was not given"]["reason"]
+    assert begun["status"] == "ok", begun
+    assert [a["name"] for a in begun["legal_next"]] == ["read_change"]
+    (run,) = list_runs()
+    ledger = home / "runs" / run.run_id / "ledger.jsonl"
+    kinds = [(e["kind"], e["action"]) for e in map(json.loads, ledger.read_text().splitlines())]
+    assert kinds == [("refusal", "begin")] * len(refused) + [("step", "begin")]

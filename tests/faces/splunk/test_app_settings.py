@@ -214,3 +214,39 @@ def test_an_unknown_repo_name_is_refused_listing_the_configured_ones() -> None:
     settings = settings_from_stanzas({"repo:shop": {"path": "/srv/shop"}, "repo:api": {"path": "/srv/api"}})
     with pytest.raises(BadInput, match=r"no repo 'web' .*configured: api, shop"):
         settings.repo("web")
+
+
+def test_telemetry_splunk_stanza_is_the_cli_toml_flattened(tmp_path: Path) -> None:
+    """[telemetry_splunk] fills the same pydantic model as the CLI's [splunk] TOML (one set of rules);
+    inside Splunk the connection is the splunkd that runs the search, in the app's namespace."""
+    from kassi_app.faces.splunk.telemetry_conf import in_this_splunk
+    from kassi_app.telemetry.splunk_settings import SplunkSettings
+
+    toml = tmp_path / "splunk.toml"
+    toml.write_text('[splunk]\nhistory_days = 30\naccess = { index = "web", sourcetype = "access_combined", '
+                    'dest = "staging-1", fields = { duration = "duration", duration_unit = "s" } }\n'
+                    'errors = { index = "app", type_field = "exception.type" }\n'
+                    "timing = { index_delay_s = 2.5, settle_deadline_s = 60 }\n")
+    stanza = {"index": "web", "sourcetype": "access_combined", "dest": "staging-1", "duration_field": "duration",
+              "duration_unit": "s", "errors_index": "app", "errors_type_field": "exception.type",
+              "index_delay_s": "2.5", "settle_deadline_s": "60", "history_days": "30", "error_field": ""}
+    settings = settings_from_stanzas({"telemetry_splunk": stanza}).telemetry_splunk
+    assert settings == SplunkSettings.load(toml)
+    inside = in_this_splunk(settings, "https://127.0.0.1:8089").connection  # type: ignore[arg-type]
+    assert (inside.transport, inside.host, inside.port, inside.app, inside.owner, inside.verify) == (
+        "sdk", "127.0.0.1", 8089, "kassi", "nobody", False)
+    assert in_this_splunk(settings, "https://sh1.example.com:8089").connection.verify is True  # type: ignore[arg-type,union-attr]
+    assert settings_from_stanzas({"telemetry_splunk": {"index": "", "sourcetype": "x"}}).telemetry_splunk is None
+
+
+@pytest.mark.parametrize(("key", "value", "says"), [
+    ("index", 'web" | delete', "index: Value error"),
+    ("sourcetype", "access*", "sourcetype: Value error"),
+    ("duration_unit", "min", "duration_unit: Input should be"),
+    ("settle_poll_s", "0", "settle_poll_s: Input should be greater than 0"),
+    ("indexx", "web", "unknown key(s) indexx"),
+])
+def test_a_bad_telemetry_splunk_value_names_its_key(key: str, value: str, says: str) -> None:
+    with pytest.raises(BadInput, match=r"kassi\.conf \[telemetry_splunk\]: ") as refused:
+        settings_from_stanzas({"telemetry_splunk": {"index": "web", key: value}})
+    assert says in str(refused.value)

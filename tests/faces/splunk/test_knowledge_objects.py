@@ -149,3 +149,21 @@ def test_run_link_opens_the_run_view_with_its_input_token() -> None:
     assert f'"{RUN_VIEW_PATH}" . $run_id$' in link["definition"]
     run_view_tokens = {i["options"]["token"] for i in studio_views()["kassi_run"]["inputs"].values()}
     assert "run_id" in run_view_tokens, "form.run_id must name an input token of the run view"
+
+
+def test_every_macro_argument_used_is_declared() -> None:
+    for stanza, macro in MACROS.items():
+        used = set(re.findall(r"\$(\w+)\$", macro["definition"]))
+        declared = {a.strip() for a in macro.get("args", "").split(",") if a.strip()}
+        assert used == declared, stanza
+
+
+def test_both_p95_forecasts_give_the_panel_the_same_fields() -> None:
+    """The overview's forecast panel plots whichever the setup page chose (appserver/static
+    kassi_setup_client.js useForecast; tested in setup/client.test.js): the same fields either way."""
+    assert MACROS["kassi_p95_forecast(1)"]["definition"] == "`kassi_p95_forecast_trend($endpoint$)`"
+    for kind, command in (("trend", "| predict p95_ms AS forecast_ms"), ("mltk", "| fit StateSpaceForecast p95_ms")):
+        definition = MACROS[f"kassi_p95_forecast_{kind}(1)"]["definition"]
+        assert definition.startswith("`kassi_p95_series($endpoint$)` ") and command in definition
+        outputs = set(re.findall(r"(?:AS|=)\s*(\w+_ms)\b", definition)) - {"p95_ms"}
+        assert outputs == {"forecast_ms", "lower_ms", "upper_ms"}, (kind, outputs)

@@ -30,7 +30,10 @@ from typing import IO, Any
 
 import pytest
 from processes import wait_until_gone
-from splunkd_atom_stub import Splunkd, running
+from spl_eval import SplEngine
+from splunk_logged_service import DEST, INDEX, SOURCETYPE, logged_service
+from splunkd_atom_stub import NS, Splunkd, running
+from splunkd_stub import StubState, export_answer
 
 from kassi_app import __version__
 from kassi_app.demos import demo_by_name
@@ -253,7 +256,10 @@ BAD = [
     (["url=http://127.0.0.1:9"], 'url= needs endpoint="METHOD /route"'),
     (["url=http://127.0.0.1:9", "endpoint=/x"], "expected \"METHOD /route\""),
     ([f"demo={DEMO}", "fix=maybe"], "Illegal value: fix=maybe"),
-    ([f"demo={DEMO}", "telemetry=otel"], "telemetry=otel: not supported (supported: embedded)"),
+    ([f"demo={DEMO}", "telemetry=otel"], "telemetry=otel: not supported (supported: embedded, splunk)"),
+    ([f"demo={DEMO}", "telemetry=splunk"], "telemetry=splunk goes with url="),
+    (["url=http://127.0.0.1:9", "endpoint=GET /x", "telemetry=splunk"],
+     "telemetry=splunk needs the index of the service's access events"),
 ]
 
 
@@ -380,3 +386,55 @@ def test_cancelling_the_search_stops_the_run_and_everything_it_started(
     assert record["verdict"]["class"] == "INCONCLUSIVE" and record["verdict"]["reason"] == "interrupted"
     assert verify_ledger(run_dir / LEDGER_FILE, SEAL_KEY.encode()) == []
     assert (run_dir / "seal.json").is_file()
+
+
+@dataclass
+class TelemetrySplunkd(SearchSplunkd):
+    """The search head also answers ``search/v2/jobs/export`` in the app's namespace (JSON, as
+    splunkd_stub documents it) over the service's access events that the test's service indexes."""
+
+    export: StubState = field(default_factory=lambda: StubState(SplEngine([]), ""))
+
+    def answer_post(self, path: str, form: dict[str, str]) -> tuple[int, str, str]:
+        if path == f"{NS}/search/v2/jobs/export":
+            return export_answer(self.export, form)
+        return super().answer_post(path, form)
+
+
+@pytest.mark.e2e
+def test_telemetry_splunk_judges_a_live_service_from_its_access_log_in_splunk(
+    installed: Installed, kassi_home: Path
+) -> None:
+    """``| kassi url=... telemetry=splunk``: k6 loads the service directly (no proxy), the verdict comes
+    from the access events the service shipped to Splunk, read with the search's session key from
+    the index the app's [telemetry_splunk] settings name."""
+    state = TelemetrySplunkd(SESSION_KEY, conf={
+        "settings": {"k6_path": str(K6), "max_concurrent_runs": "1", "low_duration_s": "1.5",
+                     "high_duration_s": "2.5", "rounds": "1"},
+        "telemetry_splunk": {"index": INDEX, "sourcetype": SOURCETYPE, "dest": DEST, "index_delay_s": "0.5",
+                             "settle_poll_s": "0.5", "settle_deadline_s": "30"},
+    })
+    with running(state) as served, logged_service(state.export.engine, failing=True) as url:
+        search = Search(installed, served, kassi_home,
+                        [f"url={url}", "endpoint=GET /api/items/{id}", "telemetry=splunk"])
+        try:
+            assert search.getinfo().errors == []
+            rows = [r for f in run_to_end(search) for r in f.rows]
+        finally:
+            search.close()
+    verdict = rows[-1]
+    assert verdict["verdict"] == "REGRESSION", (verdict, search.stderr_text())
+    record = json.loads((kassi_home / "runs" / verdict["run_id"] / "run.json").read_text())
+    served_events = [e for e in state.export.engine.events if e["uri_path"].startswith("/api/items/")]
+    stats = record["telemetry"]["live"]["/api/items/{id}"]
+    assert stats["requests"] == stats["5xx"] == len(served_events) > 20  # every request the service logged
+    assert record["request"]["telemetry"] == "splunk" and record["verdict"]["class"] == "REGRESSION"
+    exports = [r for r in state.requests if r[1] == f"{NS}/search/v2/jobs/export"]
+    assert exports and all(r[3].get("Authorization") == f"Splunk {SESSION_KEY}" for r in exports)
+    searches = [form["search"] for form in state.export.requests]
+    history = [spl for spl in searches if spl.startswith("search `kassi_index` sourcetype=kassi:run")]
+    assert len(history) == 1 and f'"repo")="{url}"' in history[0], history  # the route's own past live runs
+    access = [spl for spl in searches if spl not in history]
+    assert access and all(spl.startswith(f'search index="{INDEX}" sourcetype="{SOURCETYPE}"') for spl in access)
+    run_dir = kassi_home / "runs" / verdict["run_id"]
+    assert not any(SESSION_KEY in f.read_text(errors="replace") for f in run_dir.rglob("*") if f.is_file())

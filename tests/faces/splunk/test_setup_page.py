@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from splunk_app import read_conf
 
-from kassi_app.faces.splunk import app_settings
+from kassi_app.faces.splunk import app_settings, telemetry_conf
 
 SETUP = Path(__file__).resolve().parent / "setup"
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -41,7 +41,7 @@ def run_node_tests(test_file: Path, timeout_s: float, env: dict[str, str] | None
 
 def test_setup_rest_client_against_splunkd_stub() -> None:
     report = run_node_tests(SETUP / "client.test.js", timeout_s=60)
-    assert "# pass 16" in report, "a node test went missing or was skipped"
+    assert "# pass 21" in report, "a node test went missing or was skipped"
 
 
 def test_setup_page_in_headless_chromium() -> None:
@@ -72,7 +72,8 @@ def test_every_kassi_conf_key_is_documented_in_the_spec_and_no_secret_key_exists
     defaults = read_conf(ROOT / "default" / "kassi.conf")
     spec = (ROOT / "README" / "kassi.conf.spec").read_text()
     documented = set(re.findall(r"^([a-z_0-9]+) = ", spec, re.MULTILINE))
-    assert set(defaults["settings"]) | {"path", "branch"} == documented
+    assert set(defaults["settings"]) | set(defaults["telemetry_splunk"]) | {"path", "branch"} == documented
+    assert set(defaults["telemetry_splunk"]) == set(telemetry_conf.KEYS), "every [telemetry_splunk] key ships"
     assert not any(re.search(r"token|password|secret|api_key", key) for key in documented)
 
 

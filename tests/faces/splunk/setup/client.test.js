@@ -154,6 +154,57 @@ test('the app is marked configured', async () => {
   assert.equal(stub.state.app.configured, true);
 });
 
+const FORECAST = 'kassi_p95_forecast(1)';
+const macroDefinition = () => stub.state.macros[FORECAST].definition;
+
+test('the forecast macro ships pointing at the plain trend, and both forecasts exist in macros.conf', () => {
+  assert.equal(macroDefinition(), '`kassi_p95_forecast_trend($endpoint$)`');
+  assert.match(stub.state.macros['kassi_p95_forecast_trend(1)'].definition, /\| predict p95_ms /);
+  assert.match(stub.state.macros['kassi_p95_forecast_mltk(1)'].definition, /\| fit StateSpaceForecast p95_ms /);
+});
+
+test('with MLTK installed and enabled, the forecast macro points at StateSpaceForecast', async () => {
+  stub.state.apps.Splunk_ML_Toolkit = { disabled: false };
+  assert.equal(await client.useForecast(), 'mltk');
+  const probe = stub.requests.find((r) => r.method === 'GET' && nsPath(r) === 'apps/local/Splunk_ML_Toolkit');
+  assert.ok(probe, 'asks splunkd whether the app is installed');
+  const [write] = writes();
+  assert.equal(decodeURIComponent(nsPath(write)), `configs/conf-macros/${FORECAST}`);
+  assert.deepEqual(form(write), { definition: '`kassi_p95_forecast_mltk($endpoint$)`' });
+  assert.equal(macroDefinition(), '`kassi_p95_forecast_mltk($endpoint$)`');
+});
+
+test('with MLTK missing (404) or disabled, the forecast macro points (back) at the plain trend', async () => {
+  stub.state.apps.Splunk_ML_Toolkit = { disabled: false };
+  await client.useForecast();
+  stub.state.apps.Splunk_ML_Toolkit = { disabled: true };
+  assert.equal(await client.useForecast(), 'trend');
+  assert.equal(macroDefinition(), '`kassi_p95_forecast_trend($endpoint$)`');
+  delete stub.state.apps.Splunk_ML_Toolkit;
+  await client.useForecast();
+  assert.equal(macroDefinition(), '`kassi_p95_forecast_trend($endpoint$)`');
+});
+
+test('a failing MLTK check (not a 404) is an error, and the macro is left as it was', async () => {
+  stub.failNext('GET', 'apps/local/Splunk_ML_Toolkit', 403, 'Permission denied');
+  await assert.rejects(client.useForecast(), (e) => e instanceof lib.SplunkdError && e.status === 403);
+  assert.deepEqual(writes(), []);
+});
+
+test('[telemetry_splunk] gets the access log settings the page edits, nothing else', async () => {
+  await client.writeTelemetry({ index: 'web', sourcetype: 'access_combined', dest: 'staging-1',
+    duration_field: 'duration', duration_unit: 's', high_vus: '99' });
+  const [write] = writes();
+  assert.equal(decodeURIComponent(nsPath(write)), 'configs/conf-kassi/telemetry_splunk');
+  assert.deepEqual(form(write), { index: 'web', sourcetype: 'access_combined', dest: 'staging-1',
+    duration_field: 'duration', duration_unit: 's' });
+  assert.equal(stub.state.conf.telemetry_splunk.index, 'web');
+  assert.deepEqual(lib.validateSettings({ index: 'web', sourcetype: 'access_combined', duration_field: 'exception.type',
+    duration_unit: 'ms' }), []);
+  const problems = lib.validateSettings({ index: 'web*', sourcetype: 'a|b', duration_field: '-x', duration_unit: 'min' });
+  assert.deepEqual(problems.map((p) => p.split(' ')[0]), ['index', 'sourcetype', 'duration_field', 'duration_unit']);
+});
+
 test('every write carries the CSRF form key; reads go through the proxy with output_mode=json', async () => {
   await client.storeSecret('hec_token', SECRET);
   await client.storeSecret('hec_token', SECRET);

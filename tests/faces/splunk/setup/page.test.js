@@ -87,11 +87,19 @@ test('the setup page works in headless Chromium against the splunkd stand-in',
       assert.equal(stub.requests.length, before);
 
       // Save the settings with a model key, which finishes setup.
+      stub.state.apps.Splunk_ML_Toolkit = { disabled: false }; // MLTK is installed: the forecast uses it
       await page.evaluate(submit('kassi-settings-form', { high_vus: '24', model_backend: 'anthropic',
-        model_name: 'claude-sonnet', model_api_key: SECRETS[1], allowed_hosts: 'staging.example.com' }));
-      await page.waitFor(statusIs('Saved. kassi is configured.'), 'the save');
+        model_name: 'claude-sonnet', model_api_key: SECRETS[1], allowed_hosts: 'staging.example.com',
+        index: 'web', dest: 'staging-1', duration_unit: 's' }));
+      await page.waitFor(statusIs("Saved. kassi is configured. p95 forecast: MLTK's StateSpaceForecast."), 'the save');
       assert.equal(stub.state.conf.settings.high_vus, '24');
       assert.equal(stub.state.conf.settings.model_backend, 'anthropic');
+      assert.equal(stub.state.conf.settings.index, undefined, 'access log keys go to their own stanza');
+      assert.deepEqual([stub.state.conf.telemetry_splunk.index, stub.state.conf.telemetry_splunk.dest,
+        stub.state.conf.telemetry_splunk.duration_unit], ['web', 'staging-1', 's']);
+      assert.equal(stub.state.macros['kassi_p95_forecast(1)'].definition, '`kassi_p95_forecast_mltk($endpoint$)`');
+      assert.equal(await page.evaluate("document.getElementById('kassi-setting-index').value"), 'web',
+        'the form shows [telemetry_splunk] as saved');
       assert.equal(stub.state.passwords['kassi:model_api_key:'].password, SECRETS[1]);
       assert.equal(stub.state.app.configured, true);
       await page.waitFor("document.getElementById('kassi-setting-model_api_key').placeholder.startsWith('stored')",

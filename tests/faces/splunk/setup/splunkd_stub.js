@@ -11,6 +11,8 @@
  *   data/inputs/kassi_watch     GET, POST name + args (201; 409 when it exists)
  *   data/inputs/kassi_watch/<name>[/enable|/disable]  POST (200; 404), DELETE
  *   apps/local/kassi            POST configured=true
+ *   apps/local/<other app>      GET (200 with content.disabled; 404 when not installed)
+ *   configs/conf-macros/<stanza>  POST keys (200; 404 when no layer has it)
  * Like Splunk Web, a POST or DELETE without the X-Splunk-Form-Key header of the session's CSRF
  * cookie is refused (401 "CSRF validation failed"). Every request is recorded for the tests.
  *
@@ -29,15 +31,22 @@ const PAGE_RE = /^\/([a-z]{2}-[A-Z]{2})\/app\/kassi\/kassi_setup$/;
 const STATIC_RE = /^\/([a-z]{2}-[A-Z]{2})\/static\/app\/kassi\/([A-Za-z0-9_.-]+)$/;
 const MIME = { '.js': 'application/javascript', '.css': 'text/css', '.png': 'image/png' };
 
-/** The [settings] stanza as default/kassi.conf ships it (the stub's "default" layer). */
-function defaultSettings(appRoot) {
-  const conf = fs.readFileSync(path.join(appRoot, 'default', 'kassi.conf'), 'utf8');
-  const settings = {};
-  for (const line of conf.split('\n')) {
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (match) settings[match[1]] = match[2].trim();
+/** A .conf file of default/ as {stanza: {key: value}} (the stub's "default" layer). */
+function defaultConf(appRoot, file) {
+  const text = fs.readFileSync(path.join(appRoot, 'default', file), 'utf8');
+  const conf = {};
+  let stanza = null;
+  for (const line of text.split('\n')) {
+    const header = /^\[(.+)\]\s*$/.exec(line);
+    const match = /^([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$/.exec(line);
+    if (header) {
+      stanza = header[1];
+      conf[stanza] = {};
+    } else if (match && stanza) {
+      conf[stanza][match[1]] = match[2].trim();
+    }
   }
-  return settings;
+  return conf;
 }
 
 const ACL = {
@@ -78,10 +87,13 @@ async function startStub(options) {
   const requests = [];
   const failures = [];
   const state = {
-    conf: { settings: defaultSettings(appRoot) },
+    conf: defaultConf(appRoot, 'kassi.conf'),
+    macros: defaultConf(appRoot, 'macros.conf'),
     inputs: {},
     passwords: {},
     app: { configured: false },
+    /** Other apps installed on the stand-in: {name: {disabled}} (e.g. Splunk_ML_Toolkit). */
+    apps: {},
   };
   let port = 0;
 
@@ -196,6 +208,19 @@ async function startStub(options) {
       }
     }
 
+    if (parts[0] === 'configs' && parts[1] === 'conf-macros' && parts.length === 3 && method === 'POST') {
+      const stanza = parts[2];
+      if (!state.macros[stanza]) return error(res, 404, `Could not find object id=${stanza}`);
+      Object.assign(state.macros[stanza], form);
+      return send(res, 200, feed('configs/conf-macros', [entry('configs/conf-macros', stanza, state.macros[stanza])]));
+    }
+    if (parts[0] === 'apps' && parts[1] === 'local' && parts.length === 3 && parts[2] !== 'kassi' && method === 'GET') {
+      const app = state.apps[parts[2]];
+      if (!app) return error(res, 404, `Application does not exist: ${parts[2]}`);
+      return send(res, 200, feed('apps/local', [entry('apps/local', parts[2], {
+        configured: true, disabled: app.disabled, label: parts[2], version: '5.6.0', visible: true,
+      })]));
+    }
     if (key === 'apps/local/kassi' && method === 'POST') {
       if (form.configured !== undefined) state.app.configured = /^(1|true)$/i.test(form.configured);
       return send(res, 200, feed('apps/local', [entry('apps/local', 'kassi', {
