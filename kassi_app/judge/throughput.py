@@ -130,6 +130,10 @@ class UslFit:
         )
 
 
+_KAPPA_MAX = 1.0
+"""The largest coherency coefficient a fit reports (the least-squares fit's bound too)."""
+
+
 def fit_usl(points: Sequence[tuple[int, float]]) -> UslFit | None:
     """Fit the USL to ``(users, requests per second)`` points (one per load level)."""
     levels = sorted({(n, x) for n, x in points if n >= 1 and x > 0})
@@ -145,7 +149,12 @@ def fit_usl(points: Sequence[tuple[int, float]]) -> UslFit | None:
         sigma = (m - r) / (r * (n2 - 1) - m * (n1 - 1))
         return UslFit(x1 * (1 + sigma * (n1 - 1)) / n1, sigma, 0.0,
                       "2 load levels identify lambda and sigma; kappa set to 0 (throughput did not fall)")
-    kappa = (m - r) / (r * n2 * (n2 - 1) - m * n1 * (n1 - 1))
+    below = r * n2 * (n2 - 1) - m * n1 * (n1 - 1)
+    if below <= 0:  # X(n2)/X(n1) -> m n1(n1-1) / (n2(n2-1)) as kappa grows: a steeper fall has no kappa
+        return UslFit(x1 * (1 + _KAPPA_MAX * n1 * (n1 - 1)) / n1, 0.0, _KAPPA_MAX,
+                      f"2 load levels: throughput fell {1 / r:.0f}x, more than the USL can express between "
+                      f"{n1} and {n2} users; kappa shown at its bound {_KAPPA_MAX:g}")
+    kappa = (m - r) / below
     return UslFit(x1 * (1 + kappa * n1 * (n1 - 1)) / n1, 0.0, kappa,
                   "2 load levels identify lambda and kappa; sigma set to 0 (throughput fell)")
 
@@ -160,7 +169,7 @@ def _least_squares(levels: Sequence[tuple[int, float]]) -> UslFit | None:
 
     try:
         found, _ = optimize.curve_fit(usl, n, x, p0=(x[0] / n[0], 0.05, 0.001),
-                                      bounds=((0.0, 0.0, 0.0), (np.inf, 1.0, 1.0)))
+                                      bounds=((0.0, 0.0, 0.0), (np.inf, 1.0, _KAPPA_MAX)))
     except (RuntimeError, ValueError):
         return None
     return UslFit(float(found[0]), float(found[1]), float(found[2]), f"{len(levels)} load levels, least squares")

@@ -151,6 +151,11 @@ def test_usl_from_two_levels_says_what_it_could_identify() -> None:
     flat = fit_usl([(2, 100.0), (16, 110.0)])
     assert flat is not None and flat.kappa == 0.0 and 0 < flat.sigma < 1 and "kappa set to 0" in flat.identified
     assert fit_usl([(16, 40.0)]) is None
+    # From 2 to 16 users the law can fall at most 15x (kappa -> infinity); a steeper collapse (a convoy
+    # behind one lock) is said as such, with kappa at its bound, never a negative coefficient.
+    collapse = fit_usl([(2, 430.0), (16, 15.0)])
+    assert collapse is not None and collapse.kappa == 1.0 and collapse.sigma == 0.0
+    assert "fell 29x, more than the USL can express" in collapse.identified
 
 
 def test_a_short_run_that_rules_the_slowdown_out_is_healthy() -> None:
