@@ -70,14 +70,23 @@ def judge_ab(
     if look is not None:
         sequential = Evidence(look.describe(configured_alpha), "proxy")
         verdict = dataclasses.replace(verdict, evidence=(*verdict.evidence, sequential))
-        if look.interim and verdict.cls not in _FAILING:
+        if look.interim and (verdict.cls not in _FAILING or _undecided(verdict.routes)):
+            why = "no clear alarm" if verdict.cls not in _FAILING else \
+                f"routes still undecided ({', '.join(str(r.endpoint) for r in _undecided(verdict.routes))})"
             verdict = dataclasses.replace(verdict, cls="INCONCLUSIVE", reason=(
-                f"no clear alarm at the interim look after {look.done} blocks, so the planned rounds go on "
+                f"{why} at the interim look after {look.done} blocks, so the planned rounds go on "
                 f"({verdict.cls} so far: {verdict.reason})"))
     if removed:
         note = f" (removed by this change, not judged: {', '.join(map(str, removed))})"
         return dataclasses.replace(verdict, reason=verdict.reason + note)
     return verdict
+
+
+def _undecided(routes: Sequence[RouteVerdict]) -> list[RouteVerdict]:
+    """Deciding routes the look could not judge yet (too few samples, too little power): an interim
+    look stops the run only when it can say which routes the fault reaches, since a fault that slows
+    every route (a global lock) starves the others of samples in the first round."""
+    return [r for r in routes if r.decides and r.cls == "INCONCLUSIVE"]
 
 
 def judge_live(

@@ -40,8 +40,9 @@ class Look:
     extensions), the previous look having been after ``previous`` blocks (0 for the first).
 
     ``interim`` marks a look taken before the run's own rounds are all driven: there only a clear
-    alarm ends the run (it passed its tests at this look's small alpha); anything else waits for
-    the planned rounds, because a HEALTHY verdict promises the power of the planned sample size.
+    alarm with every deciding route judged ends the run (it passed its tests at this look's small
+    alpha); anything else waits for the planned rounds, because a HEALTHY verdict promises the
+    power of the planned sample size and an alarm should name every route the fault reaches.
     """
 
     done: int

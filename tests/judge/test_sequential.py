@@ -78,3 +78,14 @@ def test_an_interim_look_ends_the_run_only_on_a_clear_alarm() -> None:
     assert unchanged.reason.startswith("no clear alarm at the interim look after 2 blocks")
     final = judge_ab(ab_events([RouteSpec()], seed=5), [items], look=Look(4, 6, 2))
     assert final.cls == "HEALTHY"
+
+
+def test_an_interim_alarm_waits_while_a_deciding_route_is_still_undecided() -> None:
+    """A fault that slows every route (a global lock) starves the other routes of samples in the first
+    round: the interim look must not stop on the one clear route and leave the others unnamed."""
+    items, other = Changed("GET", "/api/items"), RouteSpec(route="/api/other", n=30)
+    events = ab_events([RouteSpec(shift_at_head=1.3), other], seed=5, blocks=1)
+    interim = judge_ab(events, [items], look=Look(2, 6, 0, interim=True))
+    assert interim.cls == "INCONCLUSIVE"
+    assert interim.reason.startswith("routes still undecided (GET /api/other) at the interim look after 2 blocks")
+    assert "DEGRADING so far" in interim.reason
