@@ -45,9 +45,9 @@ class LoadSettings(BaseModel):
     high_duration_s: float = Field(5.0, ge=1, le=3600, description="seconds of the high stage")
     rounds: int = Field(2, ge=1, le=MAX_ROUNDS, description="base/head rounds (one block each), interleaved ABBA")
     first_look_rounds: int = Field(
-        1, ge=1, le=MAX_ROUNDS,
-        description="A/B: rounds before the first look; a look before all rounds are driven ends the run only on a "
-                    "clear alarm at its small O'Brien-Fleming alpha",
+        MAX_ROUNDS, ge=1, le=MAX_ROUNDS,
+        description="A/B: rounds before the first look (at most `rounds`); a look before all rounds are driven "
+                    "ends the run only on a clear alarm. Off by default: one A B pair does not cancel drift",
     )
     changed_share: float = Field(
         0.6, ge=0, le=1, description="share of requests sent to the changed endpoints; the rest is background"

@@ -96,8 +96,14 @@ class Trials:
         if self.affordable() < 1:
             raise OutOfBudget(f"the fix budget leaves no time for another A/B run ({len(self.experiments)} done)")
         started = time.monotonic()
-        cls = measure(self.ctx, sha, f"try{len(self.experiments) + 1}", _settings(self.ctx).load.rounds).cls
-        self.experiments.append({**what, "commit": sha, "class": cls, key: cls in classes,
+        error: dict[str, str] = {}
+        try:
+            cls = measure(self.ctx, sha, f"try{len(self.experiments) + 1}", _settings(self.ctx).load.rounds).cls
+        except InfrastructureError as exc:
+            # A candidate that breaks the service (a revert that keeps a use and drops its import: the
+            # hunks depend on each other) did not clear anything; the search goes on to larger sets.
+            cls, error = "INCONCLUSIVE", {"error": redact_text(str(exc))}
+        self.experiments.append({**what, "commit": sha, "class": cls, key: cls in classes, **error,
                                  "duration_s": round(time.monotonic() - started, 3)})
         return cls in classes
 
@@ -134,8 +140,12 @@ def verify_fix(ctx: RunContext) -> dict[str, Any]:
             except KassiError as exc:
                 candidate.verified = {"class": "INCONCLUSIVE", "reason": f"the verify-fix run failed: {exc}",
                                       "routes": []}
-                _write_analysis(ctx)
-                raise
+                wider = _whole_revert(ctx, candidate, exc)
+                if wider is None:
+                    _write_analysis(ctx)
+                    raise
+                ev.fix_candidates.append(wider)  # verified next, in this loop
+                continue
             if candidate.verified["class"] == "HEALTHY" or candidate.source != "model":
                 break
             candidate.model = {**(candidate.model or {}), "failure": ModelFailure(
@@ -144,6 +154,23 @@ def verify_fix(ctx: RunContext) -> dict[str, Any]:
         verified = ev.remedy.verified if ev.remedy else None
         return {"fix_class": (verified or {}).get("class"), "fix_reason": (verified or {}).get("reason"),
                 "fix_source": ev.remedy.source if ev.remedy else None}
+
+
+def _whole_revert(ctx: RunContext, narrow: Remedy, failure: KassiError) -> Remedy | None:
+    """When a partial revert breaks the service (its hunks depend on a kept one: a use reverted back,
+    its import not), the whole change reverted is the next candidate; None when there is nothing
+    wider to try (a model's fix, a commit revert, a whole revert already, or the run was stopped)."""
+    if narrow.source != "revert" or not narrow.kept or not isinstance(failure, InfrastructureError):
+        return None
+    repo, head = _repo(ctx), _head(ctx)
+    hunks = change_hunks(repo, _base(ctx), head)
+    if not hunks or any(k.startswith("commit ") for k in narrow.kept):
+        return None
+    patch = revert_patch(repo, head, hunks, hunks)
+    return Remedy("revert", patch,
+                  f"reverting only {', '.join(narrow.reverted)} broke the service ({redact_text(str(failure))}); "
+                  "the whole change is reverted", reverted=tuple(h.name for h in hunks), kept=(),
+                  checks=check_fix(repo, head, patch), experiments=narrow.experiments)
 
 
 def measure(ctx: RunContext, sha: str, tag: str, rounds: int) -> Verdict:

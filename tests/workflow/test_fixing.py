@@ -35,6 +35,22 @@ def test_the_budget_keeps_the_verify_run_back_and_refuses_an_experiment_that_wou
         ctx.resources.store.close()
 
 
+def test_an_experiment_that_cannot_run_did_not_clear_and_says_why(tmp_path: Path) -> None:
+    """A revert set whose service does not start (dependent hunks: a use kept, its import reverted
+    away) is an experiment that did not clear the regression, not the end of the fix."""
+    ctx = RunContext(tmp_path)
+    try:
+        ctx.evidence.settings = resolve_settings(RunRequest(load=LoadOverrides(rounds=1), max_extensions=0))
+        ctx.timer.seconds = {"drive_load": 1.0, "start_targets": 1.0}
+        trials = Trials(ctx, deadline=time.monotonic() + 600)
+        assert trials.holds("0" * 40, {"kind": "hunks", "reverted": ["app.py:17-17"]}, "cleared", ("HEALTHY",)) is False
+        (tried,) = trials.experiments
+        assert tried["class"] == "INCONCLUSIVE" and tried["cleared"] is False
+        assert "base service is not running" in tried["error"]
+    finally:
+        ctx.resources.store.close()
+
+
 def test_a_fix_is_for_ab_runs_within_the_budget_limits() -> None:
     with pytest.raises(BadInput, match="fix is for A/B runs"):
         resolve_settings(RunRequest(mode="live", url="http://127.0.0.1:1", fix=True))
