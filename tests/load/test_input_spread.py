@@ -5,15 +5,13 @@ from the declared bounds and the list, with no randomness: two renderings of the
 
 from __future__ import annotations
 
-import socket
 import sys
-import threading
-import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from asgi_server import serve_asgi
 
 from kassi_app.change.analyse import tree_of
 from kassi_app.change.request_shapes import shapes_for
@@ -46,27 +44,13 @@ def item(item_id: int, depth: int = Query(..., ge=1, le=40)):
 
 @pytest.fixture
 def app() -> Iterator[tuple[str, types.ModuleType]]:
-    import uvicorn
-
     module = types.ModuleType("spread_app")
     sys.modules["spread_app"] = module
     exec(compile(APP, "spread_app.py", "exec"), module.__dict__)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(module.app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
     try:
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}", module
+        with serve_asgi(module.app) as url:
+            yield url, module
     finally:
-        server.should_exit = True
-        thread.join(timeout=5)
         del sys.modules["spread_app"]
 
 

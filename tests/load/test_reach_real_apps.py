@@ -12,7 +12,6 @@ from __future__ import annotations
 import socket
 import sys
 import threading
-import time
 import types
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import pytest
+from asgi_server import serve_asgi
 
 from kassi_app.change.analyse import tree_of
 from kassi_app.change.request_shapes import shapes_for
@@ -135,23 +135,8 @@ def flask_app() -> Iterator[tuple[str, types.ModuleType]]:
 
 @pytest.fixture
 def fastapi_app() -> Iterator[tuple[str, types.ModuleType]]:
-    import uvicorn
-
-    with _module("shop_app", FASTAPI_ORDERS) as module:
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(module.app, host="127.0.0.1", port=port, log_level="warning",
-                                               lifespan="off"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        try:
-            while not server.started:
-                assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-                time.sleep(0.02)
-            yield f"http://127.0.0.1:{port}", module
-        finally:
-            server.should_exit = True
-            thread.join(timeout=5)
+    with _module("shop_app", FASTAPI_ORDERS) as module, serve_asgi(module.app) as url:
+        yield url, module
 
 
 def _statuses(tmp_path: Path, name: str, base_url: str, plan: LoadPlan) -> Counter[int]:
