@@ -10,11 +10,13 @@ far below alpha / m with hundreds of samples, so the correction costs little pow
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from kassi_app.endpoint import Endpoint
+from kassi_app.judge.blocks import BlockTest, pooled_tests
 from kassi_app.judge.latency import LatencyComparison, compare_latency
 from kassi_app.judge.model import Effect, RouteVerdict, Signal, VerdictClass
 from kassi_app.judge.power import Power, minimum_detectable
@@ -69,8 +71,8 @@ class ABRoute:
         if min(ok_base.n, ok_head.n) < s.min_samples:
             return
         self.latency = compare_latency(ok_base, ok_head, s)
-        self.p_values["latency"] = self.latency.p_value
-        self.p_values["tail"] = self.latency.p_tail
+        self.p_values["latency"] = self.latency.p_shift
+        self.p_values["tail"] = self.latency.p_tail_all
         self.trend_head = trend(ok_head, self.run_start, s)
         self.trend_base = trend(ok_base, self.run_start, s)
         if self.trend_head:
@@ -101,10 +103,7 @@ class ABRoute:
         if self.latency is not None:
             effects |= _latency_effects(self.latency)
             signals += _latency_signals(self.latency, adjusted, s)
-            power = minimum_detectable(
-                self.latency.shift_ms.ci, s.confidence, s.alpha, s.power,
-                self.latency.median_base_ms, self.latency.threshold_ms,
-            )
+            power = _power(self.latency, s)
             effects |= {"mde_ms": power.mde_ms, "mde_pct": power.mde_pct}
         if self.trend_head is not None:
             effects |= _trend_effects(self.trend_head)
@@ -137,11 +136,19 @@ class ABRoute:
             # A route that got faster at every stage (median and p95) is not degrading, whatever its
             # shape: a handler that became fast shows the queueing a slow one hid.
             signals = [sig for sig in signals if sig.name not in _LATENCY_SIGNALS]
-        upper = self.latency.shift_ms.ci[1] if self.latency is not None else None
+        upper = _upper_shift_ms(self.latency) if self.latency is not None else None
         cls, reason = _classify(signals, latency_judged=self.latency is not None, power=power, settings=s,
                                 upper_ms=upper)
         p_values = {k: (v, adjusted[k]) for k, v in self.p_values.items()}
         return RouteVerdict(self.endpoint, cls, reason, self.change, samples, effects, p_values, tuple(signals))
+
+    def pool_blocks(self, median_test: BlockTest | None, p95_test: BlockTest | None) -> None:
+        """Take the block-level tests (pooled over the run's routes by ``pool_block_tests``)."""
+        if self.latency is None:
+            return
+        self.latency = self.latency.with_blocks(median_test, p95_test)
+        self.p_values["latency"] = self.latency.p_shift
+        self.p_values["tail"] = self.latency.p_tail_all
 
     def _slower_at_high_stage(self, effects: dict[str, Effect]) -> bool:
         """Head against base at the same, high-concurrency stage: head's latency there is higher by the
@@ -379,9 +386,42 @@ def _rate_change(what: str, rates: dict[str, float], key: str) -> str:
     return f"{what} {100 * base:.1f} % at base → {100 * head:.1f} % at head (+{100 * (head - base):.1f} points)"
 
 
+def pool_block_tests(routes: Sequence[ABRoute], confidence: float) -> None:
+    """Give every A/B route its block-level median and p95 tests, the block noise pooled over the
+    run's routes (``judge.blocks``): a route's own few blocks cannot estimate it on their own."""
+    judged = [r for r in routes if r.latency is not None]
+    medians = pooled_tests([r.latency.spread_median for r in judged if r.latency], confidence)
+    tails = pooled_tests([r.latency.spread_p95 for r in judged if r.latency], confidence)
+    for route, median_test, p95_test in zip(judged, medians, tails, strict=True):
+        route.pool_blocks(median_test, p95_test)
+
+
+def _power(lat: LatencyComparison, s: JudgeSettings) -> Power:
+    """The smallest median shift the run could detect: from the block-level test when there is one
+    (the noise between blocks is what a shift must stand out from), else from the request level."""
+    if lat.median_blocks is None:
+        return minimum_detectable(lat.shift_ms.ci, s.confidence, s.alpha, s.power, lat.median_base_ms,
+                                  lat.threshold_ms)
+    pct = lat.median_blocks.mde_pct(s.alpha, s.power)
+    return Power(lat.median_base_ms * pct / 100.0, pct, lat.threshold_ms)
+
+
+def _upper_shift_ms(lat: LatencyComparison) -> float:
+    """The upper end of the median shift's interval, in ms: the wider of the two levels' intervals."""
+    upper = lat.shift_ms.ci[1]
+    if lat.median_blocks is not None:
+        upper = max(upper, lat.median_base_ms * lat.median_blocks.ci_pct[1] / 100.0)
+    return upper
+
+
 def _latency_effects(lat: LatencyComparison) -> dict[str, Effect]:
     base = lat.median_base_ms or 1.0
-    return {
+    blocks: dict[str, Effect] = {} if lat.median_blocks is None else {
+        "block_shift_pct": lat.median_blocks.shift_pct,
+        "block_shift_pct_ci": lat.median_blocks.ci_pct,
+        "block_df": float(lat.median_blocks.df),
+    }
+    return blocks | {
         "median_base_ms": lat.median_base_ms,
         "median_head_ms": lat.median_head_ms,
         "shift_ms": lat.shift_ms.value,
@@ -410,7 +450,8 @@ def _latency_signals(lat: LatencyComparison, adjusted: Adjusted, s: JudgeSetting
                 (
                     f"median {lat.median_base_ms:.2f} → {lat.median_head_ms:.2f} ms, "
                     f"shift +{lat.shift_ms.value:.2f} ms "
-                    f"(+{lat.shift_pct:.1f} %, CI {low:.2f}-{high:.2f} ms{pairs})"
+                    f"(+{lat.shift_pct:.1f} %, CI {low:.2f}-{high:.2f} ms{pairs}"
+                    f"{'; ' + lat.median_blocks.describe() if lat.median_blocks else ''})"
                 ),
             )
         )

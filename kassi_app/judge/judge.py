@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from kassi_app.endpoint import Endpoint
 from kassi_app.events import AccessEvent
-from kassi_app.judge.assess import ABRoute, SoloRoute
+from kassi_app.judge.assess import ABRoute, SoloRoute, pool_block_tests
 from kassi_app.judge.model import SEVERITY, ChangedLike, Evidence, RouteVerdict, Verdict, VerdictClass, inconclusive
 from kassi_app.judge.samples import Sample, group
 from kassi_app.judge.sequential import Look
@@ -63,6 +63,7 @@ def judge_ab(
             assessments.append(
                 SoloRoute(endpoint, change, head_v, samples[head_v], settings, slo or Slo(), run_start, windows)
             )
+    pool_block_tests([a for a in assessments if isinstance(a, ABRoute)], settings.confidence)
     removed = sorted(c.endpoint for c in changed if c.change == "removed")
     targets = {c.endpoint for c in changed if c.change != "removed"}
     routes = _mix_explains(_decide_all(assessments), grouped, targets, variants, settings)

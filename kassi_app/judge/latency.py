@@ -1,11 +1,14 @@
-"""A/B latency comparison for one route: rank test, Hodges-Lehmann shift, p95, block consistency."""
+"""A/B latency comparison for one route: rank test, Hodges-Lehmann shift, p95, block consistency, and
+the block-level tests (``judge.blocks``) that carry the decision when the run has blocks to compare."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
+from kassi_app.judge.blocks import BlockSpread, BlockTest, block_spread, median, p95
 from kassi_app.judge.samples import FloatArray, Sample, block_pairs, consistent
 from kassi_app.judge.settings import JudgeSettings
 from kassi_app.judge.stats import (
@@ -23,7 +26,13 @@ _PAIR_MAX_PAIRS = 50_000  # per block pair only the point estimate is needed
 @dataclass(frozen=True)
 class LatencyComparison:
     """Head against base on answered requests. ``pairs_*`` count the interleaved block pairs (base
-    block, head block) in which the shift / the p95 increase reached the practical threshold."""
+    block, head block) in which the shift / the p95 increase reached the practical threshold.
+
+    ``p_value`` and ``p_tail`` are the request-level tests; ``median_blocks`` and ``p95_blocks``, once
+    the run's routes are pooled (``with_blocks``), the block-level ones. A shift fires only when both
+    levels agree (an intersection-union test: each is a valid test of no change, so requiring both
+    keeps the level), and the block level, the one that sees the noise between blocks, sets the power.
+    """
 
     median_base_ms: float
     median_head_ms: float
@@ -38,6 +47,23 @@ class LatencyComparison:
     block_pairs: int
     pairs_shifted: int
     pairs_p95: int
+    spread_median: BlockSpread | None = None
+    spread_p95: BlockSpread | None = None
+    median_blocks: BlockTest | None = None
+    p95_blocks: BlockTest | None = None
+
+    def with_blocks(self, median_test: BlockTest | None, p95_test: BlockTest | None) -> LatencyComparison:
+        return dataclasses.replace(self, median_blocks=median_test, p95_blocks=p95_test)
+
+    @property
+    def p_shift(self) -> float:
+        """The median shift's p-value: the larger of the request- and block-level ones."""
+        return max(self.p_value, self.median_blocks.p_value) if self.median_blocks else self.p_value
+
+    @property
+    def p_tail_all(self) -> float:
+        """The p95 increase's p-value: the larger of the request- and block-level ones."""
+        return max(self.p_tail, self.p95_blocks.p_value) if self.p95_blocks else self.p_tail
 
     @property
     def shift_pct(self) -> float:
@@ -98,6 +124,8 @@ def compare_latency(base: Sample, head: Sample, settings: JudgeSettings) -> Late
         block_pairs=len(pairs),
         pairs_shifted=int(shifted),
         pairs_p95=int(p95_up),
+        spread_median=block_spread(base, head, median, settings.min_stage_samples),
+        spread_p95=block_spread(base, head, p95, settings.min_stage_samples),
     )
 
 

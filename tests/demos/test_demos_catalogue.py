@@ -88,6 +88,18 @@ def test_cpucost_sizes_work_by_time() -> None:
         cpucost.rounds_for_ms(0)
 
 
+def test_every_process_sizes_the_same_work(tmp_path: Path) -> None:
+    """Base and head are two processes of one demo: they must do the same work per request, so the
+    rate is measured once per machine and shared (two measurements differ by 10-20 %)."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    code = "from kassi_app.demos.cpucost import rounds_for_ms; print(rounds_for_ms(20))"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+             for _ in range(4)]
+    outputs = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert len(outputs) == 1 and int(outputs.pop()) > 0
+    assert [f.name.startswith("kassi-cpucost-") for f in tmp_path.iterdir()] == [True]  # no scratch left
+
+
 def test_lock_demo_carries_the_calibration_helper(tmp_path: Path) -> None:
     """The demo app imports the same code kassi runs, copied verbatim, not a per-template copy."""
     repo = init_demo("sqlite-write-lock", tmp_path / "lock")

@@ -58,7 +58,7 @@ def test_it_keeps_most_of_the_power_and_stops_early_when_the_answer_is_clear() -
 def test_the_judge_uses_the_looks_alpha_and_says_so() -> None:
     items = Changed("GET", "/api/items")
     look = Look(2, 6)  # the first look of a run planned for 3 rounds of 2 sides
-    clear = judge_ab(ab_events([RouteSpec(shift_at_head=1.3)], seed=5), [items], look=look)
+    clear = judge_ab(ab_events([RouteSpec(shift_at_head=2.0)], seed=5), [items], look=look)
     assert clear.cls == "DEGRADING"
     assert any("sequential look after 2 of 6 planned blocks" in e.fact for e in clear.evidence)
     unchanged = judge_ab(ab_events([RouteSpec()], seed=5), [items], look=look)
@@ -70,7 +70,7 @@ def test_an_interim_look_ends_the_run_only_on_a_clear_alarm() -> None:
     anything else is INCONCLUSIVE so that the planned rounds go on — never an early HEALTHY."""
     items = Changed("GET", "/api/items")
     interim = Look(2, 6, 0, interim=True)
-    clear = judge_ab(ab_events([RouteSpec(shift_at_head=1.3)], seed=5), [items], look=interim)
+    clear = judge_ab(ab_events([RouteSpec(shift_at_head=2.0)], seed=5), [items], look=interim)
     assert clear.cls == "DEGRADING"
     assert any("interim look after 2 of 6 planned blocks" in e.fact for e in clear.evidence)
     unchanged = judge_ab(ab_events([RouteSpec()], seed=5), [items], look=interim)
@@ -84,7 +84,7 @@ def test_an_interim_alarm_waits_while_a_deciding_route_is_still_undecided() -> N
     """A fault that slows every route (a global lock) starves the other routes of samples in the first
     round: the interim look must not stop on the one clear route and leave the others unnamed."""
     items, other = Changed("GET", "/api/items"), RouteSpec(route="/api/other", n=30)
-    events = ab_events([RouteSpec(shift_at_head=1.3), other], seed=5, blocks=1)
+    events = ab_events([RouteSpec(shift_at_head=2.0), other], seed=5, blocks=1)
     interim = judge_ab(events, [items], look=Look(2, 6, 0, interim=True))
     assert interim.cls == "INCONCLUSIVE"
     assert interim.reason.startswith("routes still undecided (GET /api/other) at the interim look after 2 blocks")

@@ -17,18 +17,27 @@ ITEMS = Changed("GET", "/api/items")
 OTHER = RouteSpec(route="/api/other", n=600, median_ms=3.0)
 
 
-def test_a_ten_percent_shift_on_a_5ms_route_is_degrading() -> None:
-    verdict = judge_ab(ab_events([RouteSpec(shift_at_head=1.10), OTHER], seed=11), [ITEMS])
+def test_a_forty_percent_shift_on_a_5ms_route_is_degrading() -> None:
+    verdict = judge_ab(ab_events([RouteSpec(shift_at_head=1.40), OTHER], seed=11), [ITEMS])
     assert verdict.cls == "DEGRADING"
     route = verdict.routes[0]
     assert str(route.endpoint) == "GET /api/items" and route.cls == "DEGRADING"
     assert [s.name for s in route.signals] == ["latency_shift"]
-    assert route.effects["shift_pct"] == pytest.approx(10.0, abs=2.5)
+    assert route.effects["shift_pct"] == pytest.approx(40.0, abs=5)
     low, high = route.effects["shift_ms_ci"]  # type: ignore[misc]
-    assert low < 0.5 < high
+    assert low < 2.0 < high
     assert route.p_values["latency"][1] < 0.01
+    assert "block to block" in route.reason  # the block-level test carried the decision too
     assert verdict.routes[1].cls == "HEALTHY"
     assert verdict.exit_code == 1
+
+
+def test_a_shift_below_the_practical_threshold_is_not_an_alarm() -> None:
+    """10 % on a 5 ms route is real (the rank test sees it) but below the 25 % that matters by default;
+    with the threshold set at 5 % the same data is DEGRADING."""
+    events = ab_events([RouteSpec(shift_at_head=1.10), OTHER], seed=11)
+    assert judge_ab(events, [ITEMS]).cls == "HEALTHY"
+    assert judge_ab(events, [ITEMS], JudgeSettings(min_shift_pct=5.0)).cls == "DEGRADING"
 
 
 def test_identical_distributions_stay_healthy_across_seeds() -> None:
@@ -258,11 +267,11 @@ def test_one_noisy_block_does_not_make_a_scaling_fault() -> None:
 
 
 def test_a_tail_shift_below_the_tail_threshold_is_not_a_signal() -> None:
-    # Head's slowest 10 % of requests are 12 % slower: above the 5 % median threshold, below the 20 %
+    # Head's slowest 10 % of requests are 30 % slower: above the 25 % median threshold, below the 40 %
     # tail threshold; the median does not move.
     events = ab_events([RouteSpec(n=1500)], seed=12)
     cut = float(np.quantile([e.duration_ms for e in events if e.variant == "head"], 0.9))
-    events = [dataclasses.replace(e, duration_ms=e.duration_ms * 1.12) if e.variant == "head" and e.duration_ms > cut
+    events = [dataclasses.replace(e, duration_ms=e.duration_ms * 1.3) if e.variant == "head" and e.duration_ms > cut
               else e for e in events]
     route = judge_ab(events, [ITEMS]).routes[0]
     assert route.effects["p95_increase_ms_ci"][0] >= JudgeSettings().threshold_ms(  # type: ignore[index]
