@@ -21,7 +21,7 @@ from kassi_app.demos import sensitivity_repo
 from kassi_app.errors import InfrastructureError
 from kassi_app.workflow.runner import run_request
 
-DEFAULT_SHIFTS = (0.0, 5.0, 10.0, 20.0)
+DEFAULT_SHIFTS = (0.0, 10.0, 25.0, 40.0)
 _CALIBRATION_ROUNDS_PCT = 100.0
 
 

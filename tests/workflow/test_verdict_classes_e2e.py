@@ -58,7 +58,7 @@ def test_an_inconclusive_run_extends_its_load_once(kassi: Kassi, tmp_path: Path)
     # first load, so the autopilot takes extend_load (one extension by default), then concludes
     repo = init_demo("healthy-outside-endpoint", tmp_path / "demo").path
     spec = repo / "kassi.toml"
-    spec.write_text(spec.read_text().replace("[judge]\n", "[judge]\nmin_samples = 1000000\n"))
+    spec.write_text(spec.read_text() + "\n[judge]\nmin_samples = 1000000\n")
     subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam",
                     "judge: demand more samples"], check=True, timeout=30)
     got, record, stderr = kassi.run_json("--repo", str(repo), "--base", "base", "--head", "HEAD", *SHORT_LOAD)
