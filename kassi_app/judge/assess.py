@@ -4,8 +4,9 @@ Holm is applied over every test of the run at once (server errors, throttling, l
 trend, on every route): one false alarm on any route or test fails the build just the same, so the
 run's family-wise error rate is the quantity to control (not the false discovery rate, which
 Benjamini-Hochberg controls). Holm controls it under any dependence between the tests (they share
-one machine and one run), and is uniformly more powerful than Bonferroni. Real faults keep p-values
-far below alpha / m with hundreds of samples, so the correction costs little power.
+one machine and one run), and is uniformly more powerful than Bonferroni. The faults kassi exists for
+move a route by multiples, which keeps even the block-level p-values (a few blocks, pooled over the
+run's routes) far below alpha / m.
 """
 
 from __future__ import annotations

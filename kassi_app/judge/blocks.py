@@ -12,10 +12,12 @@ variants against the spread between clusters of the same variant.
 A cluster here is one stage of one block (one load level, one variant, one stretch of time). Per
 route and statistic (log median, log p95), stratified by stage because low and high concurrency
 differ by design: the shift is the mean over stages of ``mean(head strata) - mean(base strata)``; the
-noise is the residual variance around each variant's stage mean (each block's departure from its own
-variant's typical value, which is exactly what an A/A pair differs by).
+noise is the spread of base's blocks around base's stage mean. Under the null hypothesis (the change
+changed nothing) head's blocks are drawn like base's, so base's spread is the noise of both; head's
+own spread is left out because it may be the change's doing: unbounded growth makes head's blocks
+climb one after the other, and counting that as noise hid a doubled p95 behind it.
 
-With the default two rounds a route has four residual degrees of freedom, too few for a usable t
+With the default two rounds a route has two such degrees of freedom (one per stage), too few for a t
 test, so the variance is pooled over the run's routes (the limit of limma's moderated t, Smyth 2004,
 when the routes' variances agree): block noise is mostly the machine's, shared by every route. For
 the same reason the routes' residuals correlate (a mean correlation of 0.3-0.9 in A/A runs on this
@@ -53,14 +55,13 @@ def p95(values: FloatArray) -> float:
 @dataclass(frozen=True)
 class BlockSpread:
     """One statistic of one route over its strata: head's log shift over base and what its noise
-    estimate rests on (standard error = sigma * ``scale``, sigma^2 estimated by ``ss / df``; the
-    residuals of its strata keyed by (stage, block))."""
+    estimate rests on (standard error = sigma * ``scale``, sigma^2 estimated by ``ss / df`` from
+    base's strata)."""
 
     log_shift: float
     scale: float
     ss: float
     df: int
-    residuals: dict[tuple[str, int], float]
 
 
 def block_spread(base: Sample, head: Sample, statistic: Statistic, min_stratum: int) -> BlockSpread | None:
@@ -68,8 +69,7 @@ def block_spread(base: Sample, head: Sample, statistic: Statistic, min_stratum: 
     at least ``min_stratum`` answered requests at both variants)."""
     shifts: list[float] = []
     variance_terms: list[float] = []
-    residuals: dict[tuple[str, int], float] = {}
-    df = 0
+    ss, df = 0.0, 0
     base_stages, head_stages = base.by_stage(), head.by_stage()
     for stage in sorted(set(base_stages) & set(head_stages)):
         b = _log_strata(base_stages[stage], statistic, min_stratum)
@@ -78,14 +78,12 @@ def block_spread(base: Sample, head: Sample, statistic: Statistic, min_stratum: 
             continue
         shifts.append(float(np.mean(list(h.values())) - np.mean(list(b.values()))))
         variance_terms.append(1.0 / len(b) + 1.0 / len(h))
-        for strata in (b, h):
-            mean = float(np.mean(list(strata.values())))
-            residuals |= {(stage, block): value - mean for block, value in strata.items()}
-        df += len(b) + len(h) - 2
+        base_logs = np.array(list(b.values()))
+        ss += float(np.sum((base_logs - base_logs.mean()) ** 2))
+        df += len(b) - 1
     if not shifts:
         return None
-    ss = float(sum(r * r for r in residuals.values()))
-    return BlockSpread(float(np.mean(shifts)), math.sqrt(sum(variance_terms)) / len(shifts), ss, df, residuals)
+    return BlockSpread(float(np.mean(shifts)), math.sqrt(sum(variance_terms)) / len(shifts), ss, df)
 
 
 def _log_strata(stage: Sample, statistic: Statistic, min_stratum: int) -> dict[int, float]:

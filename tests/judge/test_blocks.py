@@ -60,18 +60,12 @@ def test_a_shift_far_above_the_block_noise_is_an_alarm() -> None:
     assert low < 100.0 < high and route.effects["block_df"] > 4  # type: ignore[operator]
 
 
-def spread(log_shift: float, residuals: list[float]) -> BlockSpread:
-    keyed = {("high", i): r for i, r in enumerate(residuals)}
-    return BlockSpread(log_shift, 0.5, sum(r * r for r in residuals), 4, keyed)
-
-
 def test_the_pooled_test_has_the_t_distributions_answer() -> None:
-    """Two routes, each log shift 0.2 with scale 0.5, their residuals uncorrelated; pooled sigma^2 =
-    (0.08 + 0.08) / (4 + 4) = 0.02: se = 0.1414 * 0.5 = 0.0707, t = 2.83 on 8 degrees of freedom,
-    one-sided p = 0.0111."""
-    tests = pooled_tests([spread(0.2, [0.2, -0.2, 0, 0]), spread(0.2, [0, 0, 0.2, -0.2]), None], 0.95)
+    """Two routes, each log shift 0.2 with scale 0.5; pooled sigma^2 = (0.08 + 0.08) / (4 + 4) = 0.02:
+    se = 0.1414 * 0.5 = 0.0707, t = 2.83 on 8 degrees of freedom, one-sided p = 0.0111."""
+    tests = pooled_tests([BlockSpread(0.2, 0.5, 0.08, 4), BlockSpread(0.2, 0.5, 0.08, 4), None], 0.95)
     first = tests[0]
     assert first is not None and tests[2] is None
     assert first.df == 8 and abs(first.se_log - 0.0707) < 1e-3 and abs(first.p_value - 0.0111) < 5e-4
     assert abs(first.shift_pct - 22.14) < 0.01
-    assert pooled_tests([BlockSpread(0.2, 0.5, 0.0, 0, {})], 0.95) == [None]  # one block per side: no test
+    assert pooled_tests([BlockSpread(0.2, 0.5, 0.0, 0)], 0.95) == [None]  # one block per side: no test

@@ -58,7 +58,7 @@ def test_it_keeps_most_of_the_power_and_stops_early_when_the_answer_is_clear() -
 def test_the_judge_uses_the_looks_alpha_and_says_so() -> None:
     items = Changed("GET", "/api/items")
     look = Look(2, 6)  # the first look of a run planned for 3 rounds of 2 sides
-    clear = judge_ab(ab_events([RouteSpec(shift_at_head=2.0)], seed=5), [items], look=look)
+    clear = judge_ab(ab_events([RouteSpec(shift_at_head=2.0)], seed=5, blocks=3), [items], look=look)
     assert clear.cls == "DEGRADING"
     assert any("sequential look after 2 of 6 planned blocks" in e.fact for e in clear.evidence)
     unchanged = judge_ab(ab_events([RouteSpec()], seed=5), [items], look=look)
@@ -70,7 +70,7 @@ def test_an_interim_look_ends_the_run_only_on_a_clear_alarm() -> None:
     anything else is INCONCLUSIVE so that the planned rounds go on — never an early HEALTHY."""
     items = Changed("GET", "/api/items")
     interim = Look(2, 6, 0, interim=True)
-    clear = judge_ab(ab_events([RouteSpec(shift_at_head=2.0)], seed=5), [items], look=interim)
+    clear = judge_ab(ab_events([RouteSpec(shift_at_head=2.0)], seed=5, blocks=3), [items], look=interim)
     assert clear.cls == "DEGRADING"
     assert any("interim look after 2 of 6 planned blocks" in e.fact for e in clear.evidence)
     unchanged = judge_ab(ab_events([RouteSpec()], seed=5), [items], look=interim)
