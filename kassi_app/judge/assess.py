@@ -91,11 +91,11 @@ class ABRoute:
         errors_up = rates["error_rate_head"] - rates["error_rate_base"]
         throttle_up = rates["throttle_rate_head"] - rates["throttle_rate_base"]
         signals: list[Signal] = []
-        if adjusted["server_errors"] < s.alpha and errors_up >= s.min_error_increase:
+        if adjusted["server_errors"] < s.alpha and errors_up >= s.failure_threshold(rates["error_rate_base"]):
             signals.append(Signal("server_errors", _rate_change("server errors", rates, "error_rate")))
         if (
             adjusted["throttling"] < s.alpha
-            and throttle_up >= s.min_error_increase
+            and throttle_up >= s.failure_threshold(rates["throttle_rate_base"])
             and self.head.throttled > self.head.server_errors
         ):
             signals.append(Signal("throttling", _rate_change("429 responses", rates, "throttle_rate")))

@@ -87,6 +87,17 @@ class JudgeSettings:
         """The smallest latency increase that matters for a route typically taking ``reference_ms``."""
         return max(self.min_shift_ms, self.min_shift_pct / 100.0 * reference_ms)
 
+    def failure_threshold(self, base_rate: float) -> float:
+        """The smallest rise in a share of failed answers (5xx or 429) that matters, from base's share.
+
+        From a clean base, ``min_error_increase``. From a base that already fails, also
+        ``min_shift_pct`` of its share: a failing route's error share moves from block to block and
+        between two instances of one commit the way its latency does (an A/A run of a route failing
+        73 % of the time measured 82 % in the other instance, +8.7 points), and "more of the same
+        failure" must be as large as a latency shift to count.
+        """
+        return max(self.min_error_increase, self.min_shift_pct / 100.0 * base_rate)
+
     def tail_threshold_ms(self, reference_p95_ms: float) -> float:
         """The smallest p95 increase that matters for a route whose p95 is ``reference_p95_ms``."""
         return max(self.min_shift_ms, self.min_tail_shift_pct / 100.0 * reference_p95_ms)

@@ -73,6 +73,21 @@ def test_a_small_error_increase_below_the_threshold_is_not_a_regression() -> Non
     assert verdict.cls == "HEALTHY"
 
 
+def test_more_of_a_failure_base_already_has_must_rise_by_the_practical_shift() -> None:
+    """A route failing 73 % of the time at base and 82 % at head (+9 points, +12 % of base's share;
+    measured in an A/A run: two instances of one failing commit) is not a regression; the same route
+    going from 40 % to 82 % is, and so is a clean route starting to fail."""
+    def verdict(base: float, head: float) -> str:
+        return judge_ab(ab_events([RouteSpec(n=3000, errors_at_base=base, errors_at_head=head), OTHER], seed=4),
+                        [ITEMS]).routes[0].cls
+
+    assert verdict(0.73, 0.82) != "REGRESSION"
+    assert verdict(0.40, 0.82) == "REGRESSION"
+    assert verdict(0.0, 0.05) == "REGRESSION"
+    assert JudgeSettings().failure_threshold(0.0) == pytest.approx(0.005)
+    assert JudgeSettings().failure_threshold(0.8) == pytest.approx(0.2)
+
+
 def test_429s_are_throttled_not_broken() -> None:
     verdict = judged(ab_events([RouteSpec(throttled_at_head=0.3), OTHER], seed=3), [ITEMS])
     assert verdict.cls == "THROTTLED" and verdict.exit_code == 0
